@@ -1,0 +1,1 @@
+"""The pure domain: the topic contract, tables, incremental aggregates and alert rules."""

@@ -1,0 +1,194 @@
+"""The topic contract: seven compacted changelog topics and the typed rows they carry.
+
+Decoding and validation use msgspec: one C pass from JSON bytes to a typed Struct, with
+readable error paths (``Expected `str`, got `int` - at `$.member_id```). Structs are
+``gc=False`` (they hold no cycles) to keep a live row small; repeated ids are interned.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Final, Literal, TypeAlias
+
+import msgspec
+
+
+class Topic(StrEnum):
+    """A contract topic, by its name without the configurable prefix."""
+
+    CLASSES = "classes"
+    INSTRUCTORS = "instructors"
+    MEMBERS = "members"
+    BOOKINGS = "bookings"
+    SALES = "sales"
+    REPS = "reps"
+    TARGETS = "targets"
+
+
+ALL_TOPICS: Final[tuple[Topic, ...]] = tuple(Topic)
+DEFAULT_PREFIX: Final = "gym."
+
+Timestamp = Annotated[datetime, msgspec.Meta(tz=True)]
+PositiveInt = Annotated[int, msgspec.Meta(gt=0)]
+NonNegativeInt = Annotated[int, msgspec.Meta(ge=0)]
+Period = Annotated[str, msgspec.Meta(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$")]
+BookingStatus = Literal["booked", "waitlisted", "cancelled", "checked_in", "no_show"]
+BOOKING_STATUSES: Final[tuple[BookingStatus, ...]] = (
+    "booked",
+    "waitlisted",
+    "cancelled",
+    "checked_in",
+    "no_show",
+)
+
+
+def _intern(value: str | None) -> str | None:
+    """Intern a repeated id so that a million rows share one copy of it."""
+    return None if value is None else sys.intern(value)
+
+
+class ClassRow(msgspec.Struct, gc=False, frozen=True):
+    """A scheduled class."""
+
+    title: str
+    location: str
+    room: str
+    instructor_id: str
+    starts_at: Timestamp
+    duration_min: PositiveInt
+    capacity: PositiveInt
+
+
+class InstructorRow(msgspec.Struct, gc=False, frozen=True):
+    """An instructor."""
+
+    name: str
+
+
+class MemberRow(msgspec.Struct, gc=False, frozen=True):
+    """A gym member."""
+
+    name: str
+    tier: str | None = None
+
+
+class BookingRow(msgspec.Struct, gc=False):
+    """A member's booking of a class; its status moves through the booking's life."""
+
+    class_id: str
+    member_id: str
+    status: BookingStatus
+    updated_at: Timestamp
+    channel: str | None = None
+
+    def __post_init__(self) -> None:
+        """Share repeated ids between rows (most bookings name a few hundred classes)."""
+        self.class_id = sys.intern(self.class_id)
+        self.member_id = sys.intern(self.member_id)
+        self.channel = _intern(self.channel)
+
+
+class SaleRow(msgspec.Struct, gc=False, frozen=True):
+    """A sale made by a rep."""
+
+    rep_id: str
+    product: str
+    currency: str
+    amount_cents: int
+    sold_at: Timestamp
+
+
+class RepRow(msgspec.Struct, gc=False, frozen=True):
+    """A sales rep and the team they are in now."""
+
+    name: str
+    team: str
+
+
+class TargetRow(msgspec.Struct, gc=False, frozen=True):
+    """A monthly sales target for a rep or a team."""
+
+    scope: Literal["rep", "team"]
+    scope_id: str
+    period: Period
+    target_cents: NonNegativeInt
+
+
+Row: TypeAlias = ClassRow | InstructorRow | MemberRow | BookingRow | SaleRow | RepRow | TargetRow
+
+ROW_TYPES: Final[dict[Topic, type[Row]]] = {
+    Topic.CLASSES: ClassRow,
+    Topic.INSTRUCTORS: InstructorRow,
+    Topic.MEMBERS: MemberRow,
+    Topic.BOOKINGS: BookingRow,
+    Topic.SALES: SaleRow,
+    Topic.REPS: RepRow,
+    Topic.TARGETS: TargetRow,
+}
+
+_DECODERS: Final[dict[Topic, msgspec.json.Decoder[Row]]] = {
+    topic: msgspec.json.Decoder(row_type) for topic, row_type in ROW_TYPES.items()
+}
+_ENCODER: Final = msgspec.json.Encoder()
+
+
+class RejectedRecord(Exception):
+    """A record that breaks the contract; ``reason`` says how, in one line."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def decode_key(key: bytes | None) -> str:
+    """Return the entity id of a record key, or raise RejectedRecord."""
+    if key is None:
+        raise RejectedRecord("null key")
+    if not key:
+        raise RejectedRecord("empty key")
+    try:
+        return key.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise RejectedRecord(f"key is not UTF-8 (byte {exc.start})") from None
+
+
+def decode_value(topic: Topic, value: bytes) -> Row:
+    """Decode and validate one record value of ``topic``, or raise RejectedRecord."""
+    try:
+        return _DECODERS[topic].decode(value)
+    except msgspec.ValidationError as exc:
+        raise RejectedRecord(_reason(str(exc))) from None
+    except msgspec.DecodeError as exc:
+        raise RejectedRecord(_reason(f"not JSON: {exc}")) from None
+
+
+def encode_row(row: Row) -> bytes:
+    """Encode a row back to its contract JSON (used by the simulator and snapshots)."""
+    return _ENCODER.encode(row)
+
+
+def _reason(text: str) -> str:
+    """Trim a decoder message to one short line for people to read."""
+    line = text.splitlines()[0] if text else "invalid"
+    line = line.replace("Expected `object`, got", "not an object: got")
+    return line if len(line) <= 200 else line[:197] + "..."
+
+
+# Snapshots store rows as MessagePack of the same Structs: validated on the way back in
+# like any record, and several times faster to load than JSON.
+_SNAPSHOT_ENCODER: Final = msgspec.msgpack.Encoder()
+_SNAPSHOT_DECODERS: Final[dict[Topic, msgspec.msgpack.Decoder[Row]]] = {
+    topic: msgspec.msgpack.Decoder(row_type) for topic, row_type in ROW_TYPES.items()
+}
+
+
+def encode_snapshot_row(row: Row) -> bytes:
+    """Encode a row for the local snapshot."""
+    return _SNAPSHOT_ENCODER.encode(row)
+
+
+def decode_snapshot_row(topic: Topic, data: bytes) -> Row:
+    """Decode a row saved in the local snapshot; raises msgspec.DecodeError if it is damaged."""
+    return _SNAPSHOT_DECODERS[topic].decode(data)

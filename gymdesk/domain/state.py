@@ -1,0 +1,464 @@
+"""The local state: one table per topic and the aggregates kept incrementally beside them.
+
+Every upsert or delete subtracts the old row's contribution and adds the new one (the
+adder/subtractor of a Kafka Streams aggregate), so a record costs the same whether the
+table holds ten rows or a million. ``apply`` takes plain values and returns the views and
+keys it touched; it never raises for bad input: a record that breaks the contract is
+rejected, logged and counted, and the last good row stays.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+from typing import Final, cast
+from zoneinfo import ZoneInfo
+
+from gymdesk.domain.changes import Changes, View
+from gymdesk.domain.contract import (
+    DEFAULT_PREFIX,
+    BookingRow,
+    ClassRow,
+    InstructorRow,
+    MemberRow,
+    RejectedRecord,
+    RepRow,
+    Row,
+    SaleRow,
+    TargetRow,
+    Topic,
+    decode_key,
+    decode_value,
+)
+from gymdesk.domain.rejections import RejectionLog
+from gymdesk.domain.views import ClassView, InstructorView, PeriodSummary, RepView, TeamView
+
+DEFAULT_BUSY_THRESHOLD: Final = 0.8
+
+# Index of each status in an occupancy count list.
+_BOOKED, _WAITLISTED, _CANCELLED, _CHECKED_IN, _NO_SHOW = range(5)
+_STATUS_INDEX: Final[dict[str, int]] = {
+    "booked": _BOOKED,
+    "waitlisted": _WAITLISTED,
+    "cancelled": _CANCELLED,
+    "checked_in": _CHECKED_IN,
+    "no_show": _NO_SHOW,
+}
+_ZERO5: Final = (0, 0, 0, 0, 0)
+
+
+def period_of(moment: datetime, zone: tzinfo) -> str:
+    """Return the ``YYYY-MM`` month of ``moment`` in ``zone``."""
+    local = moment.astimezone(zone)
+    return f"{local.year:04d}-{local.month:02d}"
+
+
+@dataclass(frozen=True, slots=True)
+class StateSettings:
+    """What shapes the aggregates: the topic prefix, the busy rule and the sales period."""
+
+    prefix: str = DEFAULT_PREFIX
+    busy_threshold: float = DEFAULT_BUSY_THRESHOLD
+    zone: tzinfo = field(default_factory=lambda: ZoneInfo("UTC"))
+    period: str | None = None  # None: the current month in ``zone``
+
+    def resolved_period(self, now: datetime | None = None) -> str:
+        """Return the sales period, the current month when none was given."""
+        if self.period is not None:
+            return self.period
+        return period_of(now or datetime.now(self.zone), self.zone)
+
+
+class GymState:
+    """Tables keyed by entity id, with occupancy, instructor and sales aggregates."""
+
+    def __init__(self, settings: StateSettings | None = None) -> None:
+        self.settings = settings or StateSettings()
+        self.period = self.settings.resolved_period()
+        self.tables: dict[Topic, dict[str, Row]] = {topic: {} for topic in Topic}
+        self.rejections = RejectionLog(self.settings.prefix)
+        # class id -> [booked, waitlisted, cancelled, checked_in, no_show]; kept for
+        # classes with no row yet, so their bookings count as soon as the class arrives.
+        self._occupancy: dict[str, list[int]] = {}
+        # class id -> booking ids, for the roster of one class.
+        self._bookings_by_class: dict[str, set[str]] = {}
+        # instructor id -> [classes, booked, capacity, checked_in, no_show]
+        self._instructor_totals: dict[str, list[int]] = {}
+        # rep id -> [total_cents, count] over sales in the period
+        self._rep_sales: dict[str, list[int]] = {}
+        # team -> [total_cents, count, reps naming the team]
+        self._team_sales: dict[str, list[int]] = {}
+        # day of month -> cents sold that day in the period (for the pace line)
+        self._day_sales: dict[int, int] = {}
+        # (scope, scope id, period) -> target key, latest writer wins
+        self._target_index: dict[tuple[str, str, str], str] = {}
+        self._dirty: dict[Topic, set[str]] = {topic: set() for topic in Topic}
+        self._handlers = {
+            Topic.CLASSES: self._on_class,
+            Topic.INSTRUCTORS: self._on_instructor,
+            Topic.MEMBERS: self._on_member,
+            Topic.BOOKINGS: self._on_booking,
+            Topic.SALES: self._on_sale,
+            Topic.REPS: self._on_rep,
+            Topic.TARGETS: self._on_target,
+        }
+
+    # ------------------------------------------------------------------ applying
+
+    def apply(
+        self,
+        topic: Topic,
+        key: bytes | None,
+        value: bytes | None,
+        partition: int = 0,
+        offset: int = -1,
+        changes: Changes | None = None,
+    ) -> Changes:
+        """Apply one record (``value`` None deletes); return what changed, never raise."""
+        changes = Changes() if changes is None else changes
+        try:
+            entity = decode_key(key)
+            row = None if value is None else decode_value(topic, value)
+        except RejectedRecord as exc:
+            self.rejections.add(topic, partition, offset, key, value, exc.reason)
+            changes.touch(View.REJECTED, topic)
+            return changes
+        self.put(topic, entity, row, changes)
+        return changes
+
+    def apply_many(
+        self,
+        topic: Topic,
+        records: Iterable[tuple[bytes | None, bytes | None, int, int]],
+        changes: Changes,
+    ) -> None:
+        """Apply ``(key, value, partition, offset)`` records of one topic in order."""
+        apply = self.apply
+        for key, value, partition, offset in records:
+            apply(topic, key, value, partition, offset, changes)
+
+    def put(self, topic: Topic, key: str, row: Row | None, changes: Changes) -> None:
+        """Store a decoded row (None deletes) and update every aggregate it feeds."""
+        table = self.tables[topic]
+        old = table.get(key)
+        if row is None:
+            if old is None:
+                return
+            del table[key]
+        else:
+            table[key] = row
+        self._dirty[topic].add(key)
+        self._handlers[topic](key, old, row, changes)
+
+    def clear(self, changes: Changes, topics: Iterable[Topic] = tuple(Topic)) -> None:
+        """Delete every row of ``topics`` (aggregates follow), as when a topic is rebuilt."""
+        for topic in topics:
+            for key in list(self.tables[topic]):
+                self.put(topic, key, None, changes)
+
+    def mark_dirty(self, dirty: dict[Topic, set[str]]) -> None:
+        """Mark keys as changed again (a snapshot save that failed)."""
+        for topic, keys in dirty.items():
+            self._dirty[topic] |= keys
+
+    def take_dirty(self) -> dict[Topic, set[str]]:
+        """Return the keys changed since the last call, per topic, and start afresh."""
+        dirty = self._dirty
+        self._dirty = {topic: set() for topic in Topic}
+        return dirty
+
+    def set_period(self, period: str, changes: Changes) -> None:
+        """Switch the sales period (a new month) and recount the sales aggregates."""
+        if period == self.period:
+            return
+        self.period = period
+        self._rep_sales.clear()
+        self._day_sales.clear()
+        for team_totals in self._team_sales.values():
+            team_totals[0] = team_totals[1] = 0
+        for key, sale in self.tables[Topic.SALES].items():
+            self._add_sale(key, cast(SaleRow, sale), 1, changes)
+        for view in (View.REPS, View.TEAMS, View.SALES, View.PERIOD):
+            changes.touch_all(view)
+
+    # ------------------------------------------------------------------ classes
+
+    def _class_contribution(self, row: ClassRow | None, class_id: str) -> tuple[int, ...]:
+        """Return what a class adds to its instructor: classes, booked, capacity, in, no-show."""
+        if row is None:
+            return _ZERO5
+        occ = self._occupancy.get(class_id)
+        if occ is None:
+            return (1, 0, row.capacity, 0, 0)
+        return (1, occ[_BOOKED] + occ[_CHECKED_IN], row.capacity, occ[_CHECKED_IN], occ[_NO_SHOW])
+
+    def _add_to_instructor(
+        self, instructor_id: str, contribution: tuple[int, ...], sign: int, changes: Changes
+    ) -> None:
+        """Add (sign 1) or subtract (sign -1) a class's contribution to an instructor."""
+        totals = self._instructor_totals.get(instructor_id)
+        if totals is None:
+            totals = self._instructor_totals[instructor_id] = [0, 0, 0, 0, 0]
+        for i, amount in enumerate(contribution):
+            totals[i] += sign * amount
+        if not any(totals):
+            del self._instructor_totals[instructor_id]
+        changes.touch(View.INSTRUCTORS, instructor_id)
+
+    def _on_class(self, key: str, old: Row | None, new: Row | None, changes: Changes) -> None:
+        """Move the class's counts between instructors when it changes or goes."""
+        old_row, new_row = cast(ClassRow | None, old), cast(ClassRow | None, new)
+        if old_row is not None:
+            self._add_to_instructor(
+                old_row.instructor_id, self._class_contribution(old_row, key), -1, changes
+            )
+        if new_row is not None:
+            self._add_to_instructor(
+                new_row.instructor_id, self._class_contribution(new_row, key), 1, changes
+            )
+        changes.touch(View.CLASSES, key)
+
+    # ------------------------------------------------------------------ bookings
+
+    def _on_booking(self, key: str, old: Row | None, new: Row | None, changes: Changes) -> None:
+        """Move a booking's count between statuses and classes."""
+        old_row, new_row = cast(BookingRow | None, old), cast(BookingRow | None, new)
+        if old_row is not None:
+            self._count_booking(key, old_row, -1, changes)
+        if new_row is not None:
+            self._count_booking(key, new_row, 1, changes)
+        changes.touch(View.BOOKINGS, key)
+
+    def _count_booking(self, key: str, row: BookingRow, sign: int, changes: Changes) -> None:
+        """Add or remove one booking's contribution to its class and that class's instructor."""
+        class_id = row.class_id
+        class_row = cast(ClassRow | None, self.tables[Topic.CLASSES].get(class_id))
+        before = self._class_contribution(class_row, class_id)
+        occ = self._occupancy.get(class_id)
+        if occ is None:
+            occ = self._occupancy[class_id] = [0, 0, 0, 0, 0]
+        occ[_STATUS_INDEX[row.status]] += sign
+        roster = self._bookings_by_class.get(class_id)
+        if sign > 0:
+            if roster is None:
+                self._bookings_by_class[class_id] = {key}
+            else:
+                roster.add(key)
+        else:
+            if roster is not None:
+                roster.discard(key)
+                if not roster:
+                    del self._bookings_by_class[class_id]
+            if not any(occ):
+                del self._occupancy[class_id]
+        if class_row is not None:
+            after = self._class_contribution(class_row, class_id)
+            delta = tuple(a - b for a, b in zip(after, before, strict=True))
+            self._add_to_instructor(class_row.instructor_id, delta, 1, changes)
+            changes.touch(View.CLASSES, class_id)
+
+    # ------------------------------------------------------------------ people
+
+    def _on_instructor(self, key: str, old: Row | None, new: Row | None, changes: Changes) -> None:
+        """An instructor's row changed: their line on every view changes."""
+        changes.touch(View.INSTRUCTORS, key)
+        # Class rows show the instructor's name.
+        for class_id, row in self.tables[Topic.CLASSES].items():
+            if cast(ClassRow, row).instructor_id == key:
+                changes.touch(View.CLASSES, class_id)
+
+    def _on_member(self, key: str, old: Row | None, new: Row | None, changes: Changes) -> None:
+        """A member's row changed: rosters show their name."""
+        changes.touch(View.MEMBERS, key)
+
+    # ------------------------------------------------------------------ sales
+
+    def _add_sale(self, key: str, row: SaleRow, sign: int, changes: Changes) -> None:
+        """Add or remove one sale's contribution to its rep, team and day in the period."""
+        local = row.sold_at.astimezone(self.settings.zone)
+        if f"{local.year:04d}-{local.month:02d}" != self.period:
+            return
+        amount = sign * row.amount_cents
+        rep_totals = self._rep_sales.get(row.rep_id)
+        if rep_totals is None:
+            rep_totals = self._rep_sales[row.rep_id] = [0, 0]
+        rep_totals[0] += amount
+        rep_totals[1] += sign
+        if rep_totals == [0, 0]:
+            del self._rep_sales[row.rep_id]
+        self._day_sales[local.day] = self._day_sales.get(local.day, 0) + amount
+        if self._day_sales[local.day] == 0:
+            del self._day_sales[local.day]
+        rep = cast(RepRow | None, self.tables[Topic.REPS].get(row.rep_id))
+        if rep is not None:
+            team_totals = self._team_sales[rep.team]
+            team_totals[0] += amount
+            team_totals[1] += sign
+            changes.touch(View.TEAMS, rep.team)
+        changes.touch(View.REPS, row.rep_id)
+        changes.touch(View.SALES, key)
+        changes.touch(View.PERIOD, self.period)
+
+    def _on_sale(self, key: str, old: Row | None, new: Row | None, changes: Changes) -> None:
+        """Move a sale between reps, days and periods."""
+        if old is not None:
+            self._add_sale(key, cast(SaleRow, old), -1, changes)
+        if new is not None:
+            self._add_sale(key, cast(SaleRow, new), 1, changes)
+        changes.touch(View.SALES, key)
+
+    def _on_rep(self, key: str, old: Row | None, new: Row | None, changes: Changes) -> None:
+        """A rep joins, leaves or changes team, taking their period sales along."""
+        total, count = self._rep_sales.get(key, (0, 0))
+        old_row, new_row = cast(RepRow | None, old), cast(RepRow | None, new)
+        if old_row is not None:
+            team = self._team_sales[old_row.team]
+            team[0] -= total
+            team[1] -= count
+            team[2] -= 1
+            if team[2] == 0:
+                del self._team_sales[old_row.team]
+            changes.touch(View.TEAMS, old_row.team)
+        if new_row is not None:
+            team = self._team_sales.setdefault(new_row.team, [0, 0, 0])
+            team[0] += total
+            team[1] += count
+            team[2] += 1
+            changes.touch(View.TEAMS, new_row.team)
+        changes.touch(View.REPS, key)
+        changes.touch(View.PERIOD, self.period)
+
+    def _on_target(self, key: str, old: Row | None, new: Row | None, changes: Changes) -> None:
+        """Keep the (scope, scope id, period) -> target index; latest writer wins."""
+        old_row, new_row = cast(TargetRow | None, old), cast(TargetRow | None, new)
+        if old_row is not None:
+            triple = (old_row.scope, old_row.scope_id, old_row.period)
+            if self._target_index.get(triple) == key:
+                del self._target_index[triple]
+                # Another row may name the same target: let it stand in (a small table).
+                for other_key, other in self.tables[Topic.TARGETS].items():
+                    other_row = cast(TargetRow, other)
+                    if (other_row.scope, other_row.scope_id, other_row.period) == triple:
+                        self._target_index[triple] = other_key
+            self._touch_target(old_row, changes)
+        if new_row is not None:
+            self._target_index[(new_row.scope, new_row.scope_id, new_row.period)] = key
+            self._touch_target(new_row, changes)
+        changes.touch(View.TARGETS, key)
+
+    def _touch_target(self, row: TargetRow, changes: Changes) -> None:
+        """Mark the rep or team line a target belongs to."""
+        if row.period != self.period:
+            return
+        changes.touch(View.REPS if row.scope == "rep" else View.TEAMS, row.scope_id)
+        changes.touch(View.PERIOD, self.period)
+
+    # ------------------------------------------------------------------ reading
+
+    def target_cents(self, scope: str, scope_id: str, period: str | None = None) -> int | None:
+        """Return the target of a rep or team for a period (default: the state's), or None."""
+        key = self._target_index.get((scope, scope_id, period or self.period))
+        if key is None:
+            return None
+        return cast(TargetRow, self.tables[Topic.TARGETS][key]).target_cents
+
+    def class_view(self, class_id: str) -> ClassView | None:
+        """Return the board line of a class with its occupancy, or None if it has no row."""
+        row = cast(ClassRow | None, self.tables[Topic.CLASSES].get(class_id))
+        if row is None:
+            return None
+        occ = self._occupancy.get(class_id, _ZERO5)
+        instructor = cast(
+            InstructorRow | None, self.tables[Topic.INSTRUCTORS].get(row.instructor_id)
+        )
+        return ClassView.build(
+            class_id,
+            row,
+            instructor.name if instructor else None,
+            booked=occ[_BOOKED] + occ[_CHECKED_IN],
+            waitlisted=occ[_WAITLISTED],
+            checked_in=occ[_CHECKED_IN],
+            cancelled=occ[_CANCELLED],
+            no_show=occ[_NO_SHOW],
+            busy_threshold=self.settings.busy_threshold,
+        )
+
+    def class_views(self) -> Iterator[ClassView]:
+        """Yield the board line of every class with a row."""
+        for class_id in self.tables[Topic.CLASSES]:
+            view = self.class_view(class_id)
+            if view is not None:
+                yield view
+
+    def instructor_view(self, instructor_id: str) -> InstructorView | None:
+        """Return an instructor's totals over their classes, or None if they have no row."""
+        row = cast(InstructorRow | None, self.tables[Topic.INSTRUCTORS].get(instructor_id))
+        if row is None:
+            return None
+        classes, booked, capacity, checked_in, no_show = self._instructor_totals.get(
+            instructor_id, _ZERO5
+        )
+        return InstructorView(
+            instructor_id, row.name, classes, booked, capacity, checked_in, no_show
+        )
+
+    def instructor_views(self) -> Iterator[InstructorView]:
+        """Yield every instructor with a row."""
+        for instructor_id in self.tables[Topic.INSTRUCTORS]:
+            view = self.instructor_view(instructor_id)
+            if view is not None:
+                yield view
+
+    def rep_view(self, rep_id: str) -> RepView | None:
+        """Return a rep's sales in the period against their target, or None if no row."""
+        row = cast(RepRow | None, self.tables[Topic.REPS].get(rep_id))
+        if row is None:
+            return None
+        total, count = self._rep_sales.get(rep_id, (0, 0))
+        return RepView(rep_id, row.name, row.team, total, count, self.target_cents("rep", rep_id))
+
+    def rep_views(self) -> Iterator[RepView]:
+        """Yield every rep with a row."""
+        for rep_id in self.tables[Topic.REPS]:
+            view = self.rep_view(rep_id)
+            if view is not None:
+                yield view
+
+    def team_view(self, team: str) -> TeamView | None:
+        """Return a team's sales in the period (over its current reps), or None if unnamed."""
+        totals = self._team_sales.get(team)
+        if totals is None:
+            return None
+        return TeamView(team, totals[0], totals[1], totals[2], self.target_cents("team", team))
+
+    def team_views(self) -> Iterator[TeamView]:
+        """Yield every team named by a rep."""
+        for team in self._team_sales:
+            view = self.team_view(team)
+            if view is not None:
+                yield view
+
+    def period_summary(self) -> PeriodSummary:
+        """Return the period's total, its target and the cents sold on each day."""
+        total = sum(t[0] for t in self._rep_sales.values())
+        count = sum(t[1] for t in self._rep_sales.values())
+        team_targets = [self.target_cents("team", team) for team in self._team_sales]
+        known = [t for t in team_targets if t is not None]
+        target = sum(known) if known else None
+        return PeriodSummary(self.period, total, count, target, dict(self._day_sales))
+
+    def bookings_of_class(self, class_id: str) -> frozenset[str]:
+        """Return the ids of every booking (any status) of a class."""
+        return frozenset(self._bookings_by_class.get(class_id, ()))
+
+    def latest_sales(self, limit: int) -> list[tuple[str, SaleRow]]:
+        """Return the newest ``limit`` sales, newest first."""
+        sales = cast(dict[str, SaleRow], self.tables[Topic.SALES])
+        return heapq.nlargest(limit, sales.items(), key=lambda item: item[1].sold_at)
+
+    def member_name(self, member_id: str) -> str | None:
+        """Return a member's name, or None if they have no row."""
+        row = cast(MemberRow | None, self.tables[Topic.MEMBERS].get(member_id))
+        return None if row is None else row.name

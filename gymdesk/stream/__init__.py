@@ -1,0 +1,1 @@
+"""Reading the changelog topics with aiokafka: assignment, catch-up, reconnects, snapshots."""

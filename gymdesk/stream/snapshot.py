@@ -1,0 +1,338 @@
+"""The local snapshot: tables, offsets and rejection counts saved together in SQLite.
+
+One SQLite transaction writes the rows changed since the last save, the offsets and the
+rejection counts, so a ``kill -9`` leaves either the old snapshot or the new one. The
+offsets are taken first and rows encoded after, possibly newer than the offsets: replaying
+a compacted changelog from an older offset re-applies each key's records in order and ends
+on the same row, and aggregates are recomputed from the rows on load, so the state after a
+restart neither loses nor double-counts a record.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import re
+import sqlite3
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+import msgspec
+import platformdirs
+
+from gymdesk.domain.changes import Changes
+from gymdesk.domain.contract import Topic, decode_snapshot_row, encode_snapshot_row
+from gymdesk.domain.rejections import Rejection
+from gymdesk.domain.state import GymState
+
+log = logging.getLogger(__name__)
+
+FORMAT: Final = "gymdesk-snapshot-1"
+# Rows are encoded on the event loop in slices of this many, then written off the loop.
+ENCODE_SLICE: Final = 2000
+LOAD_SLICE: Final = 5000
+
+_SCHEMA: Final = """
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS rows (
+    topic TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, PRIMARY KEY (topic, key)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS offsets (
+    topic TEXT NOT NULL, partition INTEGER NOT NULL, next_offset INTEGER NOT NULL,
+    PRIMARY KEY (topic, partition)
+);
+CREATE TABLE IF NOT EXISTS rejection_counts (
+    topic TEXT NOT NULL, reason TEXT NOT NULL, count INTEGER NOT NULL, PRIMARY KEY (topic, reason)
+);
+CREATE TABLE IF NOT EXISTS rejection_latest (
+    seq INTEGER PRIMARY KEY, topic TEXT, partition INTEGER, offset INTEGER,
+    key TEXT, reason TEXT, first_bytes TEXT
+);
+"""
+
+Offsets = dict[tuple[str, int], int]  # (full topic name, partition) -> next offset to read
+
+
+class SnapshotError(Exception):
+    """A snapshot that cannot be used (damaged, of another format or another cluster)."""
+
+
+def default_state_dir() -> Path:
+    """Return the per-platform directory for gymdesk's local state."""
+    return Path(platformdirs.user_state_dir("gymdesk", appauthor=False))
+
+
+def snapshot_path(state_dir: Path, bootstrap_servers: str, prefix: str) -> Path:
+    """Return the snapshot file for one cluster address and topic prefix."""
+    ident = f"{bootstrap_servers}|{prefix}"
+    readable = re.sub(r"[^A-Za-z0-9._-]+", "_", ident)[:60].strip("_")
+    digest = hashlib.sha256(ident.encode()).hexdigest()[:12]
+    return state_dir / f"{readable}-{digest}.sqlite"
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotInfo:
+    """What a loaded snapshot said about itself."""
+
+    cluster_id: str
+    prefix: str
+    saved_at: float
+    offsets: Offsets
+    rows: int
+
+
+@dataclass(frozen=True, slots=True)
+class SaveStats:
+    """How one save went: rows written, and time on and off the loop."""
+
+    rows: int
+    encode_s: float
+    write_s: float
+
+
+class SnapshotStore:
+    """Loads and incrementally saves one snapshot file; writes happen on one worker thread."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gymdesk-snapshot")
+        self._conn: sqlite3.Connection | None = None
+        self._lock = asyncio.Lock()
+        self._needs_full_save = True
+
+    # ------------------------------------------------------------------ files
+
+    def _connect(self) -> sqlite3.Connection:
+        """Open (once) the database on the calling thread; WAL makes each save atomic."""
+        if self._conn is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            try:
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")
+                conn.executescript(_SCHEMA)
+            except BaseException:
+                conn.close()
+                raise
+            self._conn = conn
+        return self._conn
+
+    def close(self) -> None:
+        """Close the database and the worker thread."""
+        self._executor.submit(self._close_conn).result()
+        self._executor.shutdown(wait=True)
+
+    def _close_conn(self) -> None:
+        """Close the connection on the worker thread."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def set_aside(self, why: str) -> Path | None:
+        """Move an unusable snapshot out of the way (kept for inspection), with a warning."""
+        self._executor.submit(self._close_conn).result()
+        if not self.path.exists():
+            return None
+        aside = self.path.with_name(f"{self.path.stem}.set-aside-{int(time.time())}.sqlite")
+        for suffix in ("", "-wal", "-shm"):
+            src = Path(str(self.path) + suffix)
+            if src.exists():
+                src.replace(Path(str(aside) + suffix))
+        log.warning("snapshot %s set aside (%s); the state is rebuilt from the topics", aside, why)
+        self._needs_full_save = True
+        return aside
+
+    # ------------------------------------------------------------------ loading
+
+    def read_info(self, prefix: str) -> SnapshotInfo | None:
+        """Return the snapshot's metadata and offsets, None if there is none; or SnapshotError."""
+        if not self.path.exists():
+            return None
+        try:
+            conn = self._executor.submit(self._connect).result()
+            meta = dict(conn.execute("SELECT name, value FROM meta").fetchall())
+            if not meta:
+                return None
+            if meta.get("format") != FORMAT:
+                raise SnapshotError(f"format {meta.get('format')!r}, expected {FORMAT!r}")
+            if meta.get("prefix") != prefix:
+                raise SnapshotError(f"saved for prefix {meta.get('prefix')!r}, not {prefix!r}")
+            offsets = {
+                (topic, int(partition)): int(offset)
+                for topic, partition, offset in conn.execute(
+                    "SELECT topic, partition, next_offset FROM offsets"
+                )
+            }
+            (rows,) = conn.execute("SELECT count(*) FROM rows").fetchone()
+            return SnapshotInfo(
+                meta.get("cluster_id", ""), prefix, float(meta.get("saved_at", 0)), offsets, rows
+            )
+        except sqlite3.DatabaseError as exc:
+            raise SnapshotError(f"damaged: {exc}") from None
+        except (KeyError, ValueError, TypeError) as exc:
+            raise SnapshotError(f"unreadable metadata: {exc}") from None
+
+    def iter_rows(self) -> Iterator[list[tuple[Topic, str, bytes]]]:
+        """Yield the saved rows in slices; raises SnapshotError if the file is damaged."""
+        conn = self._executor.submit(self._connect).result()
+        try:
+            cursor = conn.execute("SELECT topic, key, value FROM rows ORDER BY topic")
+            while batch := cursor.fetchmany(LOAD_SLICE):
+                yield [(Topic(topic), key, value) for topic, key, value in batch]
+        except (sqlite3.DatabaseError, ValueError) as exc:
+            raise SnapshotError(f"damaged rows: {exc}") from None
+
+    def load_rejections(self, state: GymState) -> None:
+        """Restore the rejection counts and the latest rejections saved with the rows."""
+        conn = self._executor.submit(self._connect).result()
+        try:
+            counts = {
+                (topic, reason): count
+                for topic, reason, count in conn.execute(
+                    "SELECT topic, reason, count FROM rejection_counts"
+                )
+            }
+            latest = [
+                Rejection(*row)
+                for row in conn.execute(
+                    "SELECT topic, partition, offset, key, reason, first_bytes "
+                    "FROM rejection_latest ORDER BY seq"
+                )
+            ]
+        except sqlite3.DatabaseError as exc:
+            raise SnapshotError(f"damaged rejections: {exc}") from None
+        state.rejections.restore(counts, latest)
+
+    async def restore(self, state: GymState, changes: Changes) -> SnapshotInfo | None:
+        """Load the snapshot into ``state`` in slices that yield to the loop.
+
+        Raises SnapshotError when it cannot be used; the caller sets it aside and clears
+        what was loaded.
+        """
+        info = self.read_info(state.settings.prefix)
+        if info is None:
+            return None
+        put = state.put
+        loaded = 0
+        for batch in self.iter_rows():
+            for topic, key, value in batch:
+                try:
+                    row = decode_snapshot_row(topic, value)
+                except msgspec.MsgspecError as exc:
+                    raise SnapshotError(f"damaged row {topic}/{key}: {exc}") from None
+                put(topic, key, row, changes)
+            loaded += len(batch)
+            await asyncio.sleep(0)
+        self.load_rejections(state)
+        # What was just loaded is already on disk.
+        state.take_dirty()
+        self._needs_full_save = False
+        log.info("snapshot %s: %d rows loaded", self.path.name, loaded)
+        return info
+
+    # ------------------------------------------------------------------ saving
+
+    async def save(self, state: GymState, cluster_id: str, offsets: Offsets) -> SaveStats:
+        """Save what changed since the last save, with ``offsets``, in one transaction.
+
+        ``offsets`` must describe what ``state`` holds at the moment of the call; rows are
+        encoded in slices after it (see the module docstring for why that is sound).
+        """
+        async with self._lock:
+            full = self._needs_full_save
+            dirty = state.take_dirty()
+            offsets = dict(offsets)
+            rej = state.rejections
+            counts = [(t, r, n) for (t, r), n in rej.by_reason.items()]
+            latest = [
+                (i, r.topic, r.partition, r.offset, r.key, r.reason, r.first_bytes)
+                for i, r in enumerate(rej.latest)
+            ]
+            started = time.perf_counter()
+            upserts: list[tuple[str, str, bytes]] = []
+            deletes: list[tuple[str, str]] = []
+            count = 0
+            for topic, keys in dirty.items():
+                table = state.tables[topic]
+                if full:
+                    keys = keys | table.keys()
+                for key in keys:
+                    row = table.get(key)
+                    if row is None:
+                        deletes.append((topic.value, key))
+                    else:
+                        upserts.append((topic.value, key, encode_snapshot_row(row)))
+                    count += 1
+                    if count % ENCODE_SLICE == 0:
+                        await asyncio.sleep(0)
+            encode_s = time.perf_counter() - started
+            loop = asyncio.get_running_loop()
+            try:
+                write_s = await loop.run_in_executor(
+                    self._executor,
+                    self._write,
+                    full,
+                    cluster_id,
+                    state.settings.prefix,
+                    upserts,
+                    deletes,
+                    offsets,
+                    counts,
+                    latest,
+                )
+            except BaseException:
+                state.mark_dirty(dirty)
+                raise
+            self._needs_full_save = False
+            return SaveStats(len(upserts) + len(deletes), encode_s, write_s)
+
+    def _write(
+        self,
+        full: bool,
+        cluster_id: str,
+        prefix: str,
+        upserts: list[tuple[str, str, bytes]],
+        deletes: list[tuple[str, str]],
+        offsets: Offsets,
+        counts: list[tuple[str, str, int]],
+        latest: list[tuple[int, str, int, int, str, str, str]],
+    ) -> float:
+        """Write one save in a single transaction (on the worker thread)."""
+        started = time.perf_counter()
+        conn = self._connect()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if full:
+                conn.execute("DELETE FROM rows")
+            conn.executemany(
+                "INSERT OR REPLACE INTO rows (topic, key, value) VALUES (?, ?, ?)", upserts
+            )
+            conn.executemany("DELETE FROM rows WHERE topic = ? AND key = ?", deletes)
+            conn.execute("DELETE FROM offsets")
+            conn.executemany(
+                "INSERT INTO offsets (topic, partition, next_offset) VALUES (?, ?, ?)",
+                [(t, p, o) for (t, p), o in offsets.items()],
+            )
+            conn.execute("DELETE FROM rejection_counts")
+            conn.executemany("INSERT INTO rejection_counts VALUES (?, ?, ?)", counts)
+            conn.execute("DELETE FROM rejection_latest")
+            conn.executemany("INSERT INTO rejection_latest VALUES (?, ?, ?, ?, ?, ?, ?)", latest)
+            conn.executemany(
+                "INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)",
+                [
+                    ("format", FORMAT),
+                    ("cluster_id", cluster_id),
+                    ("prefix", prefix),
+                    ("saved_at", repr(time.time())),
+                ],
+            )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return time.perf_counter() - started
