@@ -26,9 +26,9 @@ from aiokafka.admin import AIOKafkaAdminClient
 from gymdesk.domain.changes import Changes, View
 from gymdesk.domain.contract import Topic
 from gymdesk.domain.state import GymState
+from gymdesk.domain.status import Phase, ReaderStatus, TopicProgress
 from gymdesk.stream.settings import ConnectionSettings, SettingsError
 from gymdesk.stream.snapshot import SnapshotError, SnapshotStore
-from gymdesk.stream.status import Phase, ReaderStatus, TopicProgress
 
 log = logging.getLogger(__name__)
 
@@ -292,7 +292,7 @@ class ChangelogReader:
 
     async def _check_cleanup_policy(self, admin: AIOKafkaAdminClient) -> None:
         """Warn when a contract topic says it is not compacted (silence counts as unknown)."""
-        from aiokafka.admin import ConfigResource, ConfigResourceType
+        from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
         existing = set(await admin.list_topics())
         names = [name for name in self._topic_of if name in existing]

@@ -1,4 +1,4 @@
-"""The reader's connection state, as the status bar, the tray and ``gymdesk state`` see it."""
+"""The reader's connection state, shared by the stream layer, the Qt models and the CLI."""
 
 from __future__ import annotations
 
