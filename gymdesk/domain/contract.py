@@ -176,19 +176,14 @@ def _reason(text: str) -> str:
     return line if len(line) <= 200 else line[:197] + "..."
 
 
-# Snapshots store rows as MessagePack of the same Structs: validated on the way back in
-# like any record, and several times faster to load than JSON.
-_SNAPSHOT_ENCODER: Final = msgspec.msgpack.Encoder()
-_SNAPSHOT_DECODERS: Final[dict[Topic, msgspec.msgpack.Decoder[Row]]] = {
-    topic: msgspec.msgpack.Decoder(row_type) for topic, row_type in ROW_TYPES.items()
-}
-
-
+# Snapshots store rows as the contract's own JSON, re-encoded from the validated Struct:
+# it keeps each timestamp's offset (MessagePack's timestamp type would drop it) and is
+# validated on the way back in like any record.
 def encode_snapshot_row(row: Row) -> bytes:
     """Encode a row for the local snapshot."""
-    return _SNAPSHOT_ENCODER.encode(row)
+    return _ENCODER.encode(row)
 
 
 def decode_snapshot_row(topic: Topic, data: bytes) -> Row:
     """Decode a row saved in the local snapshot; raises msgspec.DecodeError if it is damaged."""
-    return _SNAPSHOT_DECODERS[topic].decode(data)
+    return _DECODERS[topic].decode(data)
