@@ -162,6 +162,9 @@ def decode_value(topic: Topic, value: bytes) -> Row:
         raise RejectedRecord(_reason(str(exc))) from None
     except msgspec.DecodeError as exc:
         raise RejectedRecord(_reason(f"not JSON: {exc}")) from None
+    except UnicodeDecodeError as exc:
+        # msgspec raises this (not a DecodeError) for bad UTF-8 inside a JSON string.
+        raise RejectedRecord(f"not JSON: invalid UTF-8 at byte {exc.start}") from None
 
 
 def encode_row(row: Row) -> bytes:

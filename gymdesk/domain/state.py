@@ -234,12 +234,11 @@ class GymState:
     def _count_booking(self, key: str, row: BookingRow, sign: int, changes: Changes) -> None:
         """Add or remove one booking's contribution to its class and that class's instructor."""
         class_id = row.class_id
-        class_row = cast(ClassRow | None, self.tables[Topic.CLASSES].get(class_id))
-        before = self._class_contribution(class_row, class_id)
+        status = _STATUS_INDEX[row.status]
         occ = self._occupancy.get(class_id)
         if occ is None:
             occ = self._occupancy[class_id] = [0, 0, 0, 0, 0]
-        occ[_STATUS_INDEX[row.status]] += sign
+        occ[status] += sign
         roster = self._bookings_by_class.get(class_id)
         if sign > 0:
             if roster is None:
@@ -253,11 +252,21 @@ class GymState:
                     del self._bookings_by_class[class_id]
             if not any(occ):
                 del self._occupancy[class_id]
-        if class_row is not None:
-            after = self._class_contribution(class_row, class_id)
-            delta = tuple(a - b for a, b in zip(after, before, strict=True))
-            self._add_to_instructor(class_row.instructor_id, delta, 1, changes)
-            changes.touch(View.CLASSES, class_id)
+        class_row = self.tables[Topic.CLASSES].get(class_id)
+        if class_row is None:
+            return
+        # The class's contribution to its instructor changes by this one booking only:
+        # [classes, booked, capacity, checked_in, no_show].
+        totals = self._instructor_totals[cast(ClassRow, class_row).instructor_id]
+        if status == _BOOKED:
+            totals[1] += sign
+        elif status == _CHECKED_IN:
+            totals[1] += sign
+            totals[3] += sign
+        elif status == _NO_SHOW:
+            totals[4] += sign
+        changes.touch(View.CLASSES, class_id)
+        changes.touch(View.INSTRUCTORS, cast(ClassRow, class_row).instructor_id)
 
     # ------------------------------------------------------------------ people
 
@@ -344,6 +353,9 @@ class GymState:
                         self._target_index[triple] = other_key
             self._touch_target(old_row, changes)
         if new_row is not None:
+            # Keep the table in order of last write, so a stand-in is the latest writer.
+            targets = self.tables[Topic.TARGETS]
+            targets[key] = targets.pop(key)
             self._target_index[(new_row.scope, new_row.scope_id, new_row.period)] = key
             self._touch_target(new_row, changes)
         changes.touch(View.TARGETS, key)

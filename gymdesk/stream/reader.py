@@ -136,6 +136,7 @@ class ChangelogReader:
         self.live_event = asyncio.Event()
         self.failed_reason: str | None = None
         self.max_stall_s = 0.0
+        self._slice_started = time.perf_counter()
 
     # ------------------------------------------------------------------ status
 
@@ -405,6 +406,7 @@ class ChangelogReader:
     ) -> None:
         """Fetch and apply records in slices until stopped; raise when the session must end."""
         self._current_consumer = consumer
+        self._slice_started = time.perf_counter()
         try:
             self._update_caught_up(tps)
             while not self._stopping.is_set():
@@ -420,18 +422,29 @@ class ChangelogReader:
                 await self._check_recreated(consumer, tps)
                 self._update_caught_up(tps)
                 self._maybe_save()
+                await self._yield_if_due()
         finally:
             self._current_consumer = None
 
+    async def _yield_if_due(self) -> None:
+        """Yield to the loop once the current slice has run for ``slice_budget_s``.
+
+        ``getmany`` returns at once while records are buffered, without suspending, so
+        the read loop itself must yield: otherwise a catch-up never lets the UI run.
+        """
+        elapsed = time.perf_counter() - self._slice_started
+        if elapsed >= self.slice_budget_s:
+            self.max_stall_s = max(self.max_stall_s, elapsed)
+            await asyncio.sleep(0)
+            self._slice_started = time.perf_counter()
+
     async def _apply_batch(self, batch: dict[TopicPartition, list[Any]]) -> None:
         """Apply fetched records in slices of at most ``slice_budget_s`` each."""
-        state, changes = self.state, Changes()
-        clock = time.perf_counter
-        started = clock()
+        apply, changes = self.state.apply, Changes()
+        clock, budget = time.perf_counter, self.slice_budget_s
         for tp, records in batch.items():
             topic = self._topic_of[tp.topic]
             partition = tp.partition
-            apply = state.apply
             i, n = 0, len(records)
             while i < n:
                 stop = min(n, i + 128)
@@ -439,14 +452,11 @@ class ChangelogReader:
                     apply(topic, record.key, record.value, partition, record.offset, changes)
                 self.offsets[tp] = records[stop - 1].offset + 1
                 i = stop
-                elapsed = clock() - started
-                if elapsed >= self.slice_budget_s:
-                    self.max_stall_s = max(self.max_stall_s, elapsed)
+                if clock() - self._slice_started >= budget:
+                    # Report what was applied so far, then let the UI paint.
                     self._on_changes(changes)
                     changes = Changes()
-                    await asyncio.sleep(0)
-                    started = clock()
-        self.max_stall_s = max(self.max_stall_s, clock() - started)
+                    await self._yield_if_due()
         if changes:
             self._on_changes(changes)
 
