@@ -131,7 +131,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "simulate":
             from gymdesk.sim.simulator import run_simulate
 
-            return run_simulate(args)
+            return run_simulate(
+                args.bootstrap_servers, args.topic_prefix, args.seed, args.speed, args.days
+            )
         if args.command == "demo":
             from gymdesk.app.main import run_demo
 

@@ -298,3 +298,18 @@ def test_a_value_with_invalid_utf8_inside_a_string_is_rejected(value: bytes) -> 
     # not leak a UnicodeDecodeError out of the decoder.
     reason = reason_of(Topic.INSTRUCTORS, value)
     assert reason.startswith("not JSON")
+
+
+@pytest.mark.parametrize(
+    ("value", "position"),
+    [
+        (b'{"name": "Ana\xff"}', 13),
+        (b'{"name": "\xc3("}', 10),
+    ],
+)
+def test_the_invalid_utf8_reason_points_at_the_byte_in_the_record(
+    value: bytes, position: int
+) -> None:
+    # Like msgspec's own "(byte N)", the position must be one in the record that the
+    # rejected-records dialog shows, not one inside the decoded string.
+    assert reason_of(Topic.INSTRUCTORS, value) == f"not JSON: invalid UTF-8 at byte {position}"

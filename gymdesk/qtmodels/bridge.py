@@ -1,0 +1,81 @@
+"""The bridge between the reader and the models: merged changes out at a screen's pace."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal
+
+from gymdesk.domain.changes import Changes
+from gymdesk.domain.state import GymState
+from gymdesk.domain.status import Phase, ReaderStatus
+from gymdesk.qtmodels.throttle import DEFAULT_INTERVAL_MS, Throttle
+
+
+class StateBridge(QObject):
+    """Owns the state; merges the reader's changes and re-emits them throttled.
+
+    The reader applies records to the state as they come; the models only learn of them
+    at the next flush, from their own cached rows, so a view never sees a row count that
+    disagrees with the signals it was sent.
+    """
+
+    changes_applied = Signal(object)  # Changes, merged since the last flush
+    status_changed = Signal(object)  # ReaderStatus, at once
+
+    def __init__(
+        self,
+        state: GymState,
+        interval_ms: int = DEFAULT_INTERVAL_MS,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._state = state
+        self._pending = Changes()
+        self._status = ReaderStatus(Phase.CONNECTING)
+        self._last_confirmed: float | None = None
+        self._throttle = Throttle(self._flush, interval_ms, self)
+
+    @property
+    def state(self) -> GymState:
+        """Return the state the models read."""
+        return self._state
+
+    @property
+    def status(self) -> ReaderStatus:
+        """Return the reader's last status (connecting until it reports one)."""
+        return self._status
+
+    @property
+    def last_confirmed(self) -> float | None:
+        """Return when (Unix seconds) the broker last answered, or None if it never did."""
+        return self._last_confirmed
+
+    @property
+    def pending(self) -> bool:
+        """Return whether changes wait for the next flush."""
+        return bool(self._pending)
+
+    def on_changes(self, changes: Changes) -> None:
+        """Take a report from the reader; it shows now or at the end of the interval."""
+        if not changes:
+            return
+        self._pending.merge(changes)
+        self._throttle()
+
+    def on_status(self, status: ReaderStatus) -> None:
+        """Take the reader's status and pass it on at once."""
+        self._status = status
+        if status.confirmed_at is not None:
+            self._last_confirmed = status.confirmed_at
+        self.status_changed.emit(status)
+
+    def flush_now(self) -> None:
+        """Emit pending changes now, without waiting for the interval (tests, shutdown)."""
+        self._throttle.cancel()
+        self._flush()
+
+    def _flush(self) -> None:
+        """Emit everything merged since the last flush and start afresh."""
+        if not self._pending:
+            return
+        merged, self._pending = self._pending, Changes()
+        self.changes_applied.emit(merged)

@@ -1,0 +1,1 @@
+"""A simulated gym: an embedded broker and a producer of believable changelog records."""

@@ -1,0 +1,90 @@
+"""StateBridge: merged changes out through the throttle; status passed on at once."""
+
+from __future__ import annotations
+
+import time
+
+from pytestqt.qtbot import QtBot
+
+from gymdesk.domain.changes import Changes, View
+from gymdesk.domain.state import GymState
+from gymdesk.domain.status import Phase, ReaderStatus
+from gymdesk.qtmodels.bridge import StateBridge
+
+
+def touched(view: View, *keys: str) -> Changes:
+    changes = Changes()
+    for key in keys:
+        changes.touch(view, key)
+    return changes
+
+
+def test_first_report_is_emitted_at_once(qtbot: QtBot, bridge: StateBridge) -> None:
+    with qtbot.waitSignal(bridge.changes_applied, timeout=0) as blocker:
+        bridge.on_changes(touched(View.CLASSES, "c1"))
+    (changes,) = blocker.args
+    assert isinstance(changes, Changes)
+    assert changes.keys(View.CLASSES) == {"c1"}
+    assert not bridge.pending
+
+
+def test_a_burst_is_merged_into_one_trailing_emission(qtbot: QtBot, bridge: StateBridge) -> None:
+    emitted: list[Changes] = []
+    bridge.changes_applied.connect(emitted.append)
+    bridge.on_changes(touched(View.CLASSES, "c0"))
+    for n in range(1, 100):
+        bridge.on_changes(touched(View.CLASSES, f"c{n}"))
+    bridge.on_changes(touched(View.BOOKINGS, "b1"))
+    assert len(emitted) == 1
+    assert bridge.pending
+    qtbot.waitUntil(lambda: len(emitted) == 2, timeout=2000)
+    assert emitted[1].keys(View.CLASSES) == {f"c{n}" for n in range(1, 100)}
+    assert emitted[1].keys(View.BOOKINGS) == {"b1"}
+    qtbot.wait(150)
+    assert len(emitted) == 2
+
+
+def test_flush_now_emits_pending_changes_and_empty_reports_are_dropped(
+    bridge: StateBridge,
+) -> None:
+    emitted: list[Changes] = []
+    bridge.changes_applied.connect(emitted.append)
+    bridge.on_changes(Changes())
+    assert emitted == []
+    bridge.on_changes(touched(View.SALES, "s1"))
+    bridge.on_changes(touched(View.SALES, "s2"))
+    bridge.flush_now()
+    assert [c.keys(View.SALES) for c in emitted] == [{"s1"}, {"s2"}]
+    bridge.flush_now()
+    assert len(emitted) == 2
+
+
+def test_overflow_survives_the_merge(bridge: StateBridge) -> None:
+    emitted: list[Changes] = []
+    bridge.changes_applied.connect(emitted.append)
+    bridge.on_changes(touched(View.CLASSES, "c1"))
+    everything = Changes()
+    everything.touch_all(View.CLASSES)
+    bridge.on_changes(everything)
+    bridge.flush_now()
+    assert emitted[1].keys(View.CLASSES) is None
+
+
+def test_status_is_passed_on_at_once_and_remembered(qtbot: QtBot, bridge: StateBridge) -> None:
+    assert bridge.status.phase is Phase.CONNECTING
+    assert bridge.last_confirmed is None
+    now = time.time()
+    live = ReaderStatus(Phase.LIVE, confirmed_at=now)
+    with qtbot.waitSignal(bridge.status_changed, timeout=0) as blocker:
+        bridge.on_status(live)
+    assert blocker.args == [live]
+    assert bridge.status is live
+    assert bridge.last_confirmed == now
+    # A status without a confirmation keeps the last one known.
+    bridge.on_status(ReaderStatus(Phase.RECONNECTING, reason="broker unreachable"))
+    assert bridge.status.phase is Phase.RECONNECTING
+    assert bridge.last_confirmed == now
+
+
+def test_bridge_owns_the_state(state: GymState, bridge: StateBridge) -> None:
+    assert bridge.state is state

@@ -1,0 +1,94 @@
+"""Throttle: the first call at once, a burst is one trailing call, quiet means immediate."""
+
+from __future__ import annotations
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from gymdesk.qtmodels.throttle import Throttle
+
+INTERVAL_MS = 60
+
+
+class Counter:
+    """Counts calls of the throttled callback."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self) -> None:
+        self.calls += 1
+
+
+@pytest.fixture
+def counter() -> Counter:
+    return Counter()
+
+
+@pytest.fixture
+def throttle(counter: Counter) -> Throttle:
+    return Throttle(counter, INTERVAL_MS)
+
+
+def test_first_call_runs_at_once(throttle: Throttle, counter: Counter) -> None:
+    throttle()
+    assert counter.calls == 1
+    assert not throttle.pending
+
+
+def test_a_burst_is_one_trailing_call(qtbot: QtBot, throttle: Throttle, counter: Counter) -> None:
+    for _ in range(100):
+        throttle()
+    assert counter.calls == 1
+    assert throttle.pending
+    qtbot.waitUntil(lambda: counter.calls == 2, timeout=2000)
+    assert not throttle.pending
+    # Nothing else was queued: a few more intervals pass without a call.
+    qtbot.wait(INTERVAL_MS * 3)
+    assert counter.calls == 2
+
+
+def test_a_call_after_a_quiet_interval_runs_at_once(
+    qtbot: QtBot, throttle: Throttle, counter: Counter
+) -> None:
+    throttle()
+    throttle()
+    qtbot.waitUntil(lambda: counter.calls == 2, timeout=2000)
+    qtbot.wait(INTERVAL_MS * 2)
+    throttle()
+    assert counter.calls == 3
+    assert not throttle.pending
+
+
+def test_a_steady_stream_gets_one_call_per_interval_at_most(
+    qtbot: QtBot, throttle: Throttle, counter: Counter
+) -> None:
+    throttle()
+    throttle()
+    throttle()
+    qtbot.waitUntil(lambda: counter.calls == 2, timeout=2000)
+    throttle()  # right after the trailing call: waits for the next interval
+    assert counter.calls == 2
+    throttle()
+    qtbot.waitUntil(lambda: counter.calls == 3, timeout=2000)
+    assert counter.calls == 3
+
+
+def test_flush_runs_the_trailing_call_now_and_cancel_drops_it(
+    qtbot: QtBot, throttle: Throttle, counter: Counter
+) -> None:
+    throttle()
+    throttle()
+    throttle.flush()
+    assert counter.calls == 2
+    assert not throttle.pending
+    throttle()  # within the interval of the flush: scheduled, then dropped
+    assert throttle.pending
+    throttle.cancel()
+    qtbot.wait(INTERVAL_MS * 3)
+    assert counter.calls == 2
+
+
+def test_negative_interval_is_refused(counter: Counter) -> None:
+    with pytest.raises(ValueError, match="interval_ms"):
+        Throttle(counter, -1)
