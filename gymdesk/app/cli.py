@@ -1,4 +1,4 @@
-"""The ``gymdesk`` command line: the app, ``demo``, ``simulate``, ``state`` and ``self-test``."""
+"""The ``gymdesk`` command line: the app, ``demo``, ``simulate`` and ``state``."""
 
 from __future__ import annotations
 
@@ -78,7 +78,6 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=None)
     demo.add_argument("--fullscreen", dest="demo_fullscreen", action="store_true")
 
-    sub.add_parser("self-test", help="prove this installation works, end to end")
     return parser
 
 
@@ -138,10 +137,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             from gymdesk.app.main import run_demo
 
             return run_demo(args)
-        if args.command == "self-test":
-            from gymdesk.app.selftest import run_self_test
-
-            return run_self_test()
         from gymdesk.app.main import run_app
 
         return run_app(args, resolve_config(args))
