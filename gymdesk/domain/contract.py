@@ -163,8 +163,14 @@ def decode_value(topic: Topic, value: bytes) -> Row:
     except msgspec.DecodeError as exc:
         raise RejectedRecord(_reason(f"not JSON: {exc}")) from None
     except UnicodeDecodeError as exc:
-        # msgspec raises this (not a DecodeError) for bad UTF-8 inside a JSON string.
-        raise RejectedRecord(f"not JSON: invalid UTF-8 at byte {exc.start}") from None
+        # msgspec raises this (not a DecodeError) for bad UTF-8 inside a JSON string, with
+        # a position inside that string: report the position in the record instead.
+        try:
+            value.decode("utf-8")
+            position = exc.start
+        except UnicodeDecodeError as whole:
+            position = whole.start
+        raise RejectedRecord(f"not JSON: invalid UTF-8 at byte {position}") from None
 
 
 def encode_row(row: Row) -> bytes:

@@ -21,8 +21,12 @@ from .records import (
 )
 
 
-def touched(changes: Changes) -> dict[View, frozenset[str] | None]:
-    return {view: changes.keys(view) for view in changes.views()}
+def touched(changes: Changes) -> dict[View, set[str] | None]:
+    """Every touched view with its keys as a plain set (None: all of them)."""
+    return {
+        view: None if (keys := changes.keys(view)) is None else set(keys)
+        for view in changes.views()
+    }
 
 
 # ---------------------------------------------------------------- the Changes type
@@ -63,7 +67,7 @@ def test_past_the_bound_a_view_overflows_to_all() -> None:
     changes.touch(View.BOOKINGS, "after")
     assert changes.keys(View.BOOKINGS) is None
     changes.touch(View.CLASSES, "c1")
-    assert changes.keys(View.CLASSES) == {"c1"}
+    assert changes.keys(View.CLASSES) == frozenset({"c1"})
     assert changes.views() == {View.BOOKINGS, View.CLASSES}
     assert repr(changes) == "Changes(bookings=*, classes=['c1'])"
 
@@ -257,8 +261,8 @@ def test_a_catch_up_batch_overflows_the_bookings_view_only(state: GymState) -> N
     records = [(f"b{n}".encode(), booking_json("c1"), 0, n) for n in range(OVERFLOW_KEYS + 1)]
     state.apply_many(Topic.BOOKINGS, records, changes)
     assert changes.keys(View.BOOKINGS) is None
-    assert changes.keys(View.CLASSES) == {"c1"}
-    assert changes.keys(View.INSTRUCTORS) == {"i1"}
+    assert changes.keys(View.CLASSES) == frozenset({"c1"})
+    assert changes.keys(View.INSTRUCTORS) == frozenset({"i1"})
     view = state.class_view("c1")
     assert view is not None
     assert view.booked == OVERFLOW_KEYS + 1

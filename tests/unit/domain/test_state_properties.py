@@ -45,13 +45,10 @@ TEAMS = ("north", "south")
 SALE_IDS = ("s1", "s2", "s3", "s4", "s5")
 TARGET_IDS = ("t1", "t2", "t3", "t4")
 TARGET_TRIPLES = [
-    *(
-        (scope, scope_id, period)
-        for scope_id in REP_IDS
-        for scope in ("rep",)
-        for period in PERIODS
-    ),
-    *((scope, scope_id, period) for scope_id in TEAMS for scope in ("team",) for period in PERIODS),
+    (scope, scope_id, period)
+    for scope, scope_ids in (("rep", REP_IDS), ("team", TEAMS))
+    for scope_id in scope_ids
+    for period in PERIODS
 ]
 STATUSES = ("booked", "waitlisted", "cancelled", "checked_in", "no_show")
 KEYS: dict[Topic, tuple[str, ...]] = {
@@ -63,18 +60,17 @@ KEYS: dict[Topic, tuple[str, ...]] = {
     Topic.REPS: REP_IDS,
     Topic.TARGETS: TARGET_IDS,
 }
-# Instants in and around the months, in several offsets: in Berlin the first three are
-# May, the fourth is June, the fifth April.
+# Instants in and around the months, in several offsets, with their month in Berlin.
 SOLD_AT = (
-    "2024-05-15T12:00:00Z",
-    "2024-05-02T09:00:00+02:00",
-    "2024-04-30T22:30:00Z",
-    "2024-05-31T22:30:00Z",
-    "2024-04-30T21:59:59Z",
-    "2024-05-31T23:59:00+02:00",
-    "2024-06-10T09:00:00-05:00",
-    "2024-06-30T23:00:00+01:00",
-    "2024-05-20 08:00:00+09:00",
+    "2024-05-15T12:00:00Z",  # May
+    "2024-05-02T09:00:00+02:00",  # May
+    "2024-04-30T22:30:00Z",  # May (00:30 on 1 May)
+    "2024-05-31T22:30:00Z",  # June (00:30 on 1 June)
+    "2024-04-30T21:59:59Z",  # April (a second before May)
+    "2024-05-31T23:59:00+02:00",  # May
+    "2024-06-10T09:00:00-05:00",  # June
+    "2024-06-30T23:00:00+01:00",  # July
+    "2024-05-20 08:00:00+09:00",  # May (a space for the T is valid RFC 3339)
 )
 
 
@@ -101,7 +97,8 @@ Step = Record | SetPeriod
 # ---------------------------------------------------------------- strategies
 
 names = st.sampled_from(("Ana", "Ben", "Cai", "Dee"))
-extras = st.sampled_from(({}, {"note": "ignored"}, {"version": 3, "tags": ["a"]}))
+EXTRAS: tuple[dict[str, Any], ...] = ({}, {"note": "ignored"}, {"version": 3, "tags": ["a"]})
+extras = st.sampled_from(EXTRAS)
 
 
 def class_fields(values: tuple[str, str, int]) -> dict[str, Any]:
