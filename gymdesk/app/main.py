@@ -1,0 +1,326 @@
+"""The composition root: the Qt application, the qasync loop, the desk, the demo, shutdown."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import tempfile
+from dataclasses import fields, replace
+from pathlib import Path
+from typing import Any, Final
+
+import PySide6.QtWidgets  # noqa: F401  (before pyqtgraph: it must pick PySide6)
+import qasync
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from gymdesk.app.config import AppConfig, ConfigError, default_config_path, to_toml
+from gymdesk.app.credentials import keyring_available, save_password
+from gymdesk.app.desk import Desk, DeskCallbacks, try_connection
+from gymdesk.ui.resources import app_icon
+from gymdesk.ui.settings import ConnectionChoice, SettingsDialog, ask_first_run, ask_role
+from gymdesk.ui.window import ROLES
+
+log = logging.getLogger(__name__)
+
+ORGANISATION: Final = "gymdesk"
+APPLICATION: Final = "gymdesk"
+
+
+def _application() -> QApplication:
+    """Return the QApplication, creating it once with the app's names and icon."""
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(["gymdesk"])
+    app.setOrganizationName(ORGANISATION)
+    app.setApplicationName(APPLICATION)
+    app.setApplicationDisplayName("gymdesk")
+    app.setWindowIcon(app_icon())
+    # The loop ends when the shutdown sequence says so, not when a window closes.
+    app.setQuitOnLastWindowClosed(False)
+    return app
+
+
+def desk_settings(demo: bool = False) -> QSettings:
+    """Return this machine's per-user settings (the demo keeps its own)."""
+    return QSettings(
+        QSettings.Format.IniFormat,
+        QSettings.Scope.UserScope,
+        ORGANISATION,
+        "gymdesk-demo" if demo else APPLICATION,
+    )
+
+
+def choose_role(explicit: str | None, config: AppConfig, settings: QSettings) -> str:
+    """Return the role: the flag, the config, this machine's memory, else ask once."""
+    for candidate in (explicit, config.role, settings.value("role")):
+        if isinstance(candidate, str) and candidate in ROLES:
+            return candidate
+    role = ask_role() or "receptionist"
+    settings.setValue("role", role)
+    return role
+
+
+class Session:
+    """Runs one desk on the qasync loop until asked to quit; rebuilds it on new settings."""
+
+    def __init__(
+        self,
+        config: AppConfig,
+        role: str,
+        settings: QSettings,
+        *,
+        fullscreen: bool = False,
+        config_path: Path | None = None,
+        label: str = "",
+    ) -> None:
+        self.config = config
+        self.role = role
+        self.settings = settings
+        self.fullscreen = fullscreen
+        self.config_path = config_path
+        self.label = label
+        self.desk: Desk | None = None
+        self._done: asyncio.Event | None = None
+        self._restarting: asyncio.Future[None] | None = None
+
+    def _callbacks(self) -> DeskCallbacks:
+        """Return what the desk's menus call."""
+        return DeskCallbacks(quit=self.request_quit, open_settings=self._on_window_settings)
+
+    def request_quit(self) -> None:
+        """Ask the run to end; the shutdown runs in order on the loop."""
+        if self._done is not None:
+            self._done.set()
+
+    def _build(self) -> Desk:
+        """Build and start a desk."""
+        desk = Desk(
+            self.config,
+            self.role,
+            self.settings,
+            self._callbacks(),
+            fullscreen=self.fullscreen,
+            label=self.label,
+        )
+        desk.window.role_changed.connect(self._on_window_role_changed)
+        desk.start()
+        return desk
+
+    def _on_window_role_changed(self, role: str) -> None:
+        """Remember the new role."""
+        self.role = role
+
+    def _on_window_settings(self) -> None:
+        """Open the settings dialog; saving writes the file and restarts the desk."""
+        if self.desk is None:
+            return
+        config = self.config
+
+        async def test(values: dict[str, Any]) -> str:
+            """Try the settings as entered."""
+            try:
+                trial = replace(config, **values)
+            except (TypeError, ValueError) as exc:
+                return f"✗ {exc}"
+            return await try_connection(trial)
+
+        locations = sorted({view.location for view in self.desk.state.class_views()})
+        values = {f.name: getattr(config, f.name) for f in fields(config) if f.name != "password"}
+        dialog = SettingsDialog(
+            values,
+            self.role,
+            test_connection=test,
+            keyring_available=keyring_available(),
+            locations=locations,
+            parent=self.desk.window,
+        )
+        dialog.accepted.connect(lambda: self._on_settings_accepted(dialog))
+        dialog.open()
+
+    def _on_settings_accepted(self, dialog: SettingsDialog) -> None:
+        """Write the new settings (never the password) and restart the desk with them."""
+        try:
+            new_config = replace(self.config, **dialog.values())
+            new_config.state_settings()  # raises ConfigError on a bad zone or threshold
+        except ConfigError as exc:
+            QMessageBox.warning(dialog.parentWidget(), "gymdesk", f"Not saved: {exc}")
+            return
+        password = dialog.entered_password()
+        if password:
+            if new_config.username and not save_password(
+                new_config.username, new_config.bootstrap_servers, password
+            ):
+                log.warning("no keyring: the password is kept for this session only")
+            new_config = replace(new_config, password=password)
+        if self.config_path is not None:
+            try:
+                self.config_path.parent.mkdir(parents=True, exist_ok=True)
+                self.config_path.write_text(to_toml(new_config), encoding="utf-8")
+            except OSError as exc:
+                log.warning("cannot save settings to %s: %s", self.config_path, exc)
+        self.role = new_config.role or self.role
+        self.settings.setValue("role", self.role)
+        self.config = new_config
+        self._restarting = asyncio.ensure_future(self._restart())
+
+    async def _restart(self) -> None:
+        """Stop the desk (reader first) and build it again with the new settings."""
+        if self.desk is not None:
+            await self.desk.stop()
+        try:
+            self.desk = self._build()
+        except ConfigError as exc:
+            log.error("settings cannot be used: %s", exc)
+            self.request_quit()
+
+    async def run(self) -> int:
+        """Start the desk, wait for a quit, shut down in order; return the exit status."""
+        self._done = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(signal.SIGINT, self.request_quit)
+            loop.add_signal_handler(signal.SIGTERM, self.request_quit)
+        self.desk = self._build()
+        await self._done.wait()
+        log.info("shutdown")
+        if self.desk is not None:
+            await self.desk.stop()
+            self.desk = None
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.remove_signal_handler(signal.SIGINT)
+            loop.remove_signal_handler(signal.SIGTERM)
+        return 0
+
+
+def _run_on_loop(app: QApplication, main: asyncio.Future[int] | object) -> int:
+    """Run a coroutine on a qasync loop over the app and return its result."""
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    try:
+        result = loop.run_until_complete(main)
+    finally:
+        # Let aiokafka's closing callbacks run, then close the loop.
+        with contextlib.suppress(Exception):
+            loop.run_until_complete(asyncio.sleep(0.05))
+        loop.close()
+        asyncio.set_event_loop(None)
+    return int(result)
+
+
+def _first_run(args: argparse.Namespace, config_path: Path) -> bool:
+    """Return whether this is the first run: no config file and no cluster given."""
+    return (
+        not config_path.exists()
+        and not getattr(args, "bootstrap_servers", None)
+        and "GYMDESK_BOOTSTRAP_SERVERS" not in os.environ
+    )
+
+
+def run_app(args: argparse.Namespace, config: AppConfig) -> int:
+    """Open the app with the saved connection (asking on the first run); return the status."""
+    app = _application()
+    config_path = getattr(args, "config", None) or default_config_path()
+    settings = desk_settings()
+    if _first_run(args, config_path):
+        choice = ask_first_run()
+        if choice is None:
+            return 0
+        if choice.demo:
+            demo_args = argparse.Namespace(
+                demo_role=choice.role or args.role,
+                speed=60.0,
+                seed=None,
+                demo_fullscreen=bool(args.fullscreen),
+            )
+            return run_demo(demo_args)
+        config = _save_first_config(config, choice, config_path)
+    role = choose_role(getattr(args, "role", None), config, settings)
+    session = Session(
+        config, role, settings, fullscreen=bool(args.fullscreen), config_path=config_path
+    )
+    return _run_on_loop(app, session.run())
+
+
+def _save_first_config(config: AppConfig, choice: ConnectionChoice, path: Path) -> AppConfig:
+    """Write the connection chosen on the first run to the config file."""
+    config = replace(
+        config,
+        bootstrap_servers=choice.bootstrap_servers,
+        topic_prefix=choice.topic_prefix or config.topic_prefix,
+        role=choice.role or config.role,
+    )
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(to_toml(config), encoding="utf-8")
+    except OSError as exc:
+        log.warning("cannot write %s: %s", path, exc)
+    return config
+
+
+async def _demo_main(args: argparse.Namespace, app: QApplication, state_dir: Path) -> int:
+    """Start the broker, the topics and the simulator, then the desk; stop all of it after."""
+    from gymdesk.app.config import local_zone_name
+    from gymdesk.sim.broker import EmbeddedBroker, create_topics
+    from gymdesk.sim.simulator import Simulator
+
+    zone = local_zone_name()
+    log.info("demo: broker")
+    broker = EmbeddedBroker()
+    # Started on the main thread: the child dies with the thread that started it.
+    broker.start()
+    simulator: Simulator | None = None
+    sim_task: asyncio.Task[None] | None = None
+    stop_sim = asyncio.Event()
+    try:
+        log.info("demo: topics on %s", broker.bootstrap_servers)
+        await create_topics(broker.bootstrap_servers, "gym.")
+        log.info("demo: simulator")
+        simulator = Simulator(
+            broker.bootstrap_servers, prefix="gym.", seed=args.seed, speed=args.speed, zone=zone
+        )
+        sim_task = asyncio.ensure_future(simulator.run(stop_sim))
+        config = AppConfig(
+            bootstrap_servers=broker.bootstrap_servers,
+            topic_prefix="gym.",
+            timezone=zone,
+            state_dir=str(state_dir),
+            role=args.demo_role,
+        )
+        settings = desk_settings(demo=True)
+        role = choose_role(args.demo_role, config, settings)
+        session = Session(
+            config,
+            role,
+            settings,
+            fullscreen=bool(args.demo_fullscreen),
+            label=f"Demo: simulated gym at {args.speed:g}x (seed {simulator.seed})",
+        )
+        return await session.run()
+    finally:
+        log.info("demo: stopping the simulator")
+        stop_sim.set()
+        if simulator is not None:
+            simulator.request_stop()
+        if sim_task is not None:
+            try:
+                await asyncio.wait_for(sim_task, 10.0)
+            except (TimeoutError, asyncio.CancelledError):
+                sim_task.cancel()
+            except Exception as exc:
+                log.warning("the simulator ended with: %s", exc)
+        log.info("demo: stopping the broker")
+        broker.stop()
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    """Run ``gymdesk demo``: an embedded broker, a simulated gym, and the app on it."""
+    app = _application()
+    with tempfile.TemporaryDirectory(prefix="gymdesk-demo-") as state_dir:
+        return _run_on_loop(app, _demo_main(args, app, Path(state_dir)))

@@ -1,0 +1,1 @@
+"""The widgets: role views, status, alerts and dialogs of gymdesk."""

@@ -1,0 +1,117 @@
+"""The busy-class alert presenter: domain rules in, tray messages or toasts out."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+from typing import Final
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from gymdesk.domain.alerts import Alert, BusyAlerts
+from gymdesk.domain.changes import Changes, View
+from gymdesk.domain.status import ReaderStatus
+from gymdesk.domain.views import ClassView
+from gymdesk.qtmodels.bridge import StateBridge
+from gymdesk.ui.status import status_text
+from gymdesk.ui.toast import ToastAdapter, TrayAdapter
+
+log = logging.getLogger(__name__)
+
+DUE_INTERVAL_MS: Final = 1000
+# A busy class enters the alert window by time alone: look at every class this often.
+SWEEP_INTERVAL_MS: Final = 60_000
+
+
+class AlertPresenter(QObject):
+    """Feeds class changes to BusyAlerts and shows what is due through an adapter."""
+
+    alert_shown = Signal(object)  # the domain Alert
+
+    def __init__(
+        self,
+        bridge: StateBridge,
+        adapter: TrayAdapter | ToastAdapter,
+        *,
+        alert_window_h: float = 3.0,
+        clock: Callable[[], datetime] | None = None,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.bridge = bridge
+        self.adapter = adapter
+        zone = bridge.state.settings.zone
+        self.rules = BusyAlerts(window=timedelta(hours=alert_window_h), zone=zone)
+        self._clock = clock or (lambda: datetime.now(zone))
+        self.shown: list[Alert] = []
+        self._due = QTimer(self)
+        self._due.setInterval(DUE_INTERVAL_MS)
+        self._due.timeout.connect(self._on_due_timeout)
+        self._sweep = QTimer(self)
+        self._sweep.setInterval(SWEEP_INTERVAL_MS)
+        self._sweep.timeout.connect(self._on_sweep_timeout)
+        bridge.changes_applied.connect(self._on_bridge_changes_applied)
+        bridge.status_changed.connect(self._on_bridge_status_changed)
+        log.info("busy-class alerts through %s", adapter.name)
+
+    def start(self) -> None:
+        """Start checking for due alerts every second."""
+        self._due.start()
+        self._sweep.start()
+        self.adapter.set_status(status_text(self.bridge.status))
+
+    def close(self) -> None:
+        """Stop and take the adapter (tray icon or toasts) off the screen."""
+        self._due.stop()
+        self._sweep.stop()
+        self.adapter.close()
+
+    def mute_for(self, seconds: float) -> None:
+        """Raise no alerts for a while."""
+        until = self._clock() + timedelta(seconds=seconds)
+        self.rules.mute_until(until)
+        self.adapter.notify("Alerts muted", f"No busy-class alerts until {until:%H:%M}.")
+
+    def observe(self, views: Iterable[ClassView]) -> None:
+        """Tell the rules what some classes look like now."""
+        self.rules.observe(views, self._clock(), live=self.bridge.status.live)
+
+    def check_due(self) -> Alert | None:
+        """Show the grouped alert that is due, if any, and return it."""
+        alert = self.rules.due(self._clock())
+        if alert is not None:
+            self.shown.append(alert)
+            self.adapter.notify(alert.title, alert.body)
+            self.alert_shown.emit(alert)
+        return alert
+
+    def _on_bridge_changes_applied(self, changes: Changes) -> None:
+        """Observe the classes that changed (all of them after a big batch)."""
+        if not changes.touched(View.CLASSES):
+            return
+        keys = changes.keys(View.CLASSES)
+        state = self.bridge.state
+        if keys is None:
+            self.observe(state.class_views())
+            return
+        views = []
+        for key in keys:
+            view = state.class_view(key)
+            if view is None:
+                self.rules.forget(key)
+            else:
+                views.append(view)
+        self.observe(views)
+
+    def _on_bridge_status_changed(self, status: ReaderStatus) -> None:
+        """Keep the tray tooltip on the connection state."""
+        self.adapter.set_status(status_text(status))
+
+    def _on_due_timeout(self) -> None:
+        """Raise what is due."""
+        self.check_due()
+
+    def _on_sweep_timeout(self) -> None:
+        """Look at every class: busy ones entering the window by time alone."""
+        self.observe(self.bridge.state.class_views())

@@ -1,0 +1,191 @@
+"""Item delegates of the class board: fill bars, badges, and the now/next row marks."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QRectF, QSize, Qt
+from PySide6.QtGui import QBrush, QColor, QFont, QPainter
+from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
+
+from gymdesk.ui.theme import LIGHT, Theme
+
+Index = QModelIndex | QPersistentModelIndex
+
+NOW: Final = "now"
+NEXT: Final = "next"
+
+
+class BoardDelegate(QStyledItemDelegate):
+    """Paints a board cell: a tint on the running and the next class, larger key columns.
+
+    ``marks`` maps a source row's class id to ``"now"`` or ``"next"``; the view fills it.
+    """
+
+    def __init__(
+        self,
+        id_of_row: object,
+        *,
+        theme: Theme = LIGHT,
+        emphasise: bool = False,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.theme = theme
+        self.marks: dict[str, str] = {}
+        self.emphasise = emphasise
+        self._id_of_row = id_of_row
+
+    def mark_of(self, index: Index) -> str | None:
+        """Return the now/next mark of the row of ``index``."""
+        get = self._id_of_row
+        class_id = get(index) if callable(get) else None
+        return self.marks.get(class_id) if isinstance(class_id, str) else None
+
+    def initStyleOption(self, option: QStyleOptionViewItem, index: Index) -> None:
+        """Tint marked rows and enlarge the emphasised columns."""
+        super().initStyleOption(option, index)
+        mark = self.mark_of(index)
+        if mark is not None:
+            colour = self.theme.now_row if mark == NOW else self.theme.next_row
+            option.backgroundBrush = QBrush(QColor(colour))
+        if self.emphasise:
+            font = QFont(option.font)
+            font.setPointSizeF(font.pointSizeF() * 1.18)
+            font.setWeight(QFont.Weight.DemiBold)
+            option.font = font
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
+        """Give rows air: at least 40 px high."""
+        hint = super().sizeHint(option, index)
+        return QSize(hint.width() + 16, max(hint.height() + 14, 40))
+
+
+def _pill(painter: QPainter, rect: QRectF, text: str, colour: QColor, font: QFont) -> float:
+    """Paint a rounded badge with white text; return its width."""
+    metrics_font = QFont(font)
+    metrics_font.setPointSizeF(max(7.0, font.pointSizeF() * 0.78))
+    metrics_font.setWeight(QFont.Weight.Bold)
+    painter.setFont(metrics_font)
+    width = painter.fontMetrics().horizontalAdvance(text) + 14
+    height = painter.fontMetrics().height() + 4
+    box = QRectF(rect.left(), rect.center().y() - height / 2, width, height)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(colour)
+    painter.drawRoundedRect(box, height / 2, height / 2)
+    painter.setPen(QColor("#ffffff"))
+    painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
+    return width
+
+
+class TimeDelegate(BoardDelegate):
+    """The time column: the start time, then a NOW or NEXT badge on the marked rows."""
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
+        """Paint the time and the badge."""
+        super().paint(painter, option, index)
+        mark = self.mark_of(index)
+        if mark is None:
+            return
+        rect: QRect = option.rect
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        font = QFont(option.font)
+        colour = QColor(self.theme.good if mark == NOW else self.theme.accent)
+        text = "NOW" if mark == NOW else "NEXT"
+        area = QRectF(rect.right() - 58, rect.top(), 54, rect.height())
+        _pill(painter, area, text, colour, font)
+        painter.restore()
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
+        """Leave room for the badge."""
+        hint = super().sizeHint(option, index)
+        return QSize(hint.width() + 60, hint.height())
+
+
+class FillBarDelegate(BoardDelegate):
+    """The booked column: "12 / 20" above a bar filled to the class's fill."""
+
+    def __init__(
+        self,
+        id_of_row: object,
+        fill_role: int,
+        *,
+        busy_threshold: float = 0.8,
+        theme: Theme = LIGHT,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(id_of_row, theme=theme, parent=parent)
+        self.fill_role = fill_role
+        self.busy_threshold = busy_threshold
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
+        """Paint the background, the count and the bar."""
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        text = opt.text
+        opt.text = ""
+        widget = opt.widget
+        style = widget.style() if widget is not None else None
+        if style is not None:
+            style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
+        fill = index.data(self.fill_role)
+        fraction = float(fill) if isinstance(fill, int | float) else 0.0
+        rect: QRect = opt.rect
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        selected = bool(opt.state & QStyle.StateFlag.State_Selected)
+        pad = 10
+        bar_h = 7
+        text_rect = QRect(rect.left() + pad, rect.top() + 3, rect.width() - 2 * pad, rect.height())
+        text_rect.setHeight(rect.height() - bar_h - 8)
+        painter.setFont(opt.font)
+        painter.setPen(QColor("#ffffff" if selected else self.theme.text))
+        painter.drawText(
+            text_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text
+        )
+        track = QRectF(rect.left() + pad, rect.bottom() - bar_h - 6, rect.width() - 2 * pad, bar_h)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(self.theme.bar_track))
+        painter.drawRoundedRect(track, bar_h / 2, bar_h / 2)
+        if fraction > 0:
+            if fraction >= 1.0:
+                colour = self.theme.bad
+            elif fraction >= self.busy_threshold:
+                colour = self.theme.warn
+            else:
+                colour = self.theme.accent
+            filled = QRectF(track)
+            filled.setWidth(max(bar_h, track.width() * min(1.0, fraction)))
+            painter.setBrush(QColor(colour))
+            painter.drawRoundedRect(filled, bar_h / 2, bar_h / 2)
+        painter.restore()
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
+        """Leave room for a bar of a useful width."""
+        hint = super().sizeHint(option, index)
+        return QSize(max(hint.width(), 150), hint.height() + 6)
+
+
+class BadgeDelegate(BoardDelegate):
+    """The status column: each word ("busy", "full") as a coloured badge."""
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
+        """Paint the background, then the badges."""
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        words = str(opt.text or "").replace(",", " ").split()
+        opt.text = ""
+        widget = opt.widget
+        style = widget.style() if widget is not None else None
+        if style is not None:
+            style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
+        rect: QRect = opt.rect
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        x = rect.left() + 8.0
+        for word in words:
+            colour = QColor(self.theme.bad if word.lower() == "full" else self.theme.warn)
+            area = QRectF(x, rect.top(), rect.width(), rect.height())
+            x += _pill(painter, area, word.upper(), colour, opt.font) + 6
+        painter.restore()

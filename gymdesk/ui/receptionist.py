@@ -1,0 +1,562 @@
+"""The receptionist board: today's classes at the desk's location, a roster, busy warnings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from typing import Final
+
+from PySide6.QtCore import (
+    QByteArray,
+    QItemSelection,
+    QModelIndex,
+    QPersistentModelIndex,
+    QSettings,
+    Qt,
+    QTimer,
+)
+from PySide6.QtGui import QFont, QKeySequence, QShortcut, QShowEvent
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractItemView,
+    QButtonGroup,
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gymdesk.domain.alerts import alert_line, upcoming_busy
+from gymdesk.domain.changes import Changes, View
+from gymdesk.domain.views import ClassView
+from gymdesk.qtmodels.bridge import StateBridge
+from gymdesk.qtmodels.format import format_day, format_time
+from gymdesk.qtmodels.models import (
+    ClassBoardModel,
+    ClassFilterProxy,
+    ClassViewRole,
+    FillRole,
+    RosterModel,
+)
+from gymdesk.ui.delegates import (
+    NEXT,
+    NOW,
+    BadgeDelegate,
+    BoardDelegate,
+    FillBarDelegate,
+    TimeDelegate,
+)
+
+MARK_INTERVAL_MS: Final = 30_000
+SETTINGS_GROUP: Final = "receptionist"
+
+
+def _class_id(index: QModelIndex | QPersistentModelIndex) -> str | None:
+    """Return the class id of a board row."""
+    view = index.data(ClassViewRole)
+    return view.id if isinstance(view, ClassView) else None
+
+
+class ReceptionistBoard(QWidget):
+    """The front desk's screen: the day's classes in start order and the selected roster."""
+
+    def __init__(
+        self,
+        bridge: StateBridge,
+        *,
+        location: str | None = None,
+        alert_window_h: float = 3.0,
+        clock: Callable[[], datetime] | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.bridge = bridge
+        self.zone = bridge.state.settings.zone
+        self._clock = clock or (lambda: datetime.now(self.zone))
+        self.alert_window = timedelta(hours=alert_window_h)
+        self.board = ClassBoardModel(bridge, self)
+        self.proxy = ClassFilterProxy(self.board, self)
+        self.roster = RosterModel(bridge, parent=self)
+        self.day = self._today()
+
+        # --- toolbar: days, location, search
+        self.yesterday_button = QPushButton("Yesterday")
+        self.today_button = QPushButton("Today")
+        self.tomorrow_button = QPushButton("Tomorrow")
+        self.day_buttons = QButtonGroup(self)
+        for offset, button in zip(
+            (-1, 0, 1),
+            (self.yesterday_button, self.today_button, self.tomorrow_button),
+            strict=True,
+        ):
+            button.setCheckable(True)
+            button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+            self.day_buttons.addButton(button, offset)
+        self.day_buttons.idClicked.connect(self._on_day_buttons_id_clicked)
+        self.day_label = QLabel()
+        day_font = QFont(self.day_label.font())
+        day_font.setPointSizeF(day_font.pointSizeF() * 1.5)
+        day_font.setWeight(QFont.Weight.DemiBold)
+        self.day_label.setFont(day_font)
+        self.location_combo = QComboBox()
+        self.location_combo.setMinimumWidth(180)
+        self.location_combo.addItem("All locations", None)
+        self._wanted_location = location
+        self.location_combo.currentIndexChanged.connect(self._on_location_combo_index_changed)
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Find a class or a member  (Ctrl+F)")
+        self.search.setClearButtonEnabled(True)
+        self.search.setMinimumWidth(280)
+        self.search.textChanged.connect(self._on_search_text_changed)
+
+        toolbar = QHBoxLayout()
+        toolbar.setSpacing(8)
+        toolbar.addWidget(self.day_label)
+        toolbar.addSpacing(16)
+        toolbar.addWidget(self.yesterday_button)
+        toolbar.addWidget(self.today_button)
+        toolbar.addWidget(self.tomorrow_button)
+        toolbar.addStretch(1)
+        toolbar.addWidget(self.location_combo)
+        toolbar.addWidget(self.search)
+
+        # --- busy banner
+        self.busy_banner = QFrame()
+        self.busy_banner.setObjectName("busyBanner")
+        busy_layout = QHBoxLayout(self.busy_banner)
+        busy_layout.setContentsMargins(14, 8, 14, 8)
+        self.busy_label = QLabel()
+        self.busy_label.setWordWrap(True)
+        busy_font = QFont(self.busy_label.font())
+        busy_font.setWeight(QFont.Weight.DemiBold)
+        self.busy_label.setFont(busy_font)
+        busy_layout.addWidget(self.busy_label)
+        self.busy_banner.hide()
+
+        # --- the board
+        self.table = QTableView()
+        self.table.setModel(self.proxy)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setAlternatingRowColors(False)
+        self.table.setShowGrid(False)
+        self.table.setSortingEnabled(False)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.table.verticalHeader().setDefaultSectionSize(46)
+        self.table.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.table.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        threshold = bridge.state.settings.busy_threshold
+        self.row_delegate = BoardDelegate(_class_id, parent=self)
+        self.time_delegate = TimeDelegate(_class_id, emphasise=True, parent=self)
+        self.title_delegate = BoardDelegate(_class_id, emphasise=True, parent=self)
+        self.fill_delegate = FillBarDelegate(
+            _class_id, FillRole, busy_threshold=threshold, parent=self
+        )
+        self.badge_delegate = BadgeDelegate(_class_id, parent=self)
+        self.delegates = (
+            self.row_delegate,
+            self.time_delegate,
+            self.title_delegate,
+            self.fill_delegate,
+            self.badge_delegate,
+        )
+        self.table.setItemDelegate(self.row_delegate)
+        self.table.setItemDelegateForColumn(ClassBoardModel.TIME, self.time_delegate)
+        self.table.setItemDelegateForColumn(ClassBoardModel.CLASS, self.title_delegate)
+        self.table.setItemDelegateForColumn(ClassBoardModel.BOOKED, self.fill_delegate)
+        self.table.setItemDelegateForColumn(ClassBoardModel.STATUS, self.badge_delegate)
+        header = self.table.horizontalHeader()
+        header.setHighlightSections(False)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        for column, width in (
+            (ClassBoardModel.TIME, 125),
+            (ClassBoardModel.CLASS, 165),
+            (ClassBoardModel.ROOM, 140),
+            (ClassBoardModel.INSTRUCTOR, 160),
+            (ClassBoardModel.BOOKED, 150),
+            (ClassBoardModel.WAITLIST, 85),
+            (ClassBoardModel.CHECKED_IN, 105),
+        ):
+            header.resizeSection(column, width)
+        self.empty_label = QLabel()
+        self.empty_label.setObjectName("muted")
+        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+
+        # --- the roster
+        self.roster_title = QLabel("Select a class to see who is coming")
+        title_font = QFont(self.roster_title.font())
+        title_font.setPointSizeF(title_font.pointSizeF() * 1.25)
+        title_font.setWeight(QFont.Weight.DemiBold)
+        self.roster_title.setFont(title_font)
+        self.roster_title.setWordWrap(True)
+        self.roster_detail = QLabel()
+        self.roster_detail.setObjectName("muted")
+        self.roster_detail.setWordWrap(True)
+        self.roster_table = QTableView()
+        self.roster_table.setModel(self.roster)
+        self.roster_table.setShowGrid(False)
+        self.roster_table.setAlternatingRowColors(True)
+        self.roster_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.roster_table.verticalHeader().hide()
+        self.roster_table.verticalHeader().setDefaultSectionSize(34)
+        self.roster_table.setSortingEnabled(False)
+        roster_header = self.roster_table.horizontalHeader()
+        roster_header.setDefaultAlignment(
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+        )
+        roster_header.setStretchLastSection(True)
+        roster_header.resizeSection(RosterModel.MEMBER, 190)
+        roster_header.resizeSection(RosterModel.STATUS, 110)
+        roster_header.resizeSection(RosterModel.CHANNEL, 90)
+
+        board_pane = QWidget()
+        board_layout = QVBoxLayout(board_pane)
+        board_layout.setContentsMargins(0, 0, 0, 0)
+        board_layout.addWidget(self.table, 1)
+        board_layout.addWidget(self.empty_label)
+        roster_pane = QWidget()
+        roster_layout = QVBoxLayout(roster_pane)
+        roster_layout.setContentsMargins(12, 0, 0, 0)
+        roster_layout.setSpacing(6)
+        roster_layout.addWidget(self.roster_title)
+        roster_layout.addWidget(self.roster_detail)
+        roster_layout.addWidget(self.roster_table, 1)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(board_pane)
+        self.splitter.addWidget(roster_pane)
+        self.splitter.setStretchFactor(0, 7)
+        self.splitter.setStretchFactor(1, 3)
+        self.splitter.setSizes([1070, 460])
+        self.splitter.setChildrenCollapsible(False)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(10)
+        layout.addLayout(toolbar)
+        layout.addWidget(self.busy_banner)
+        layout.addWidget(self.splitter, 1)
+
+        # --- keyboard
+        self._shortcuts = []
+        for keys, slot in (
+            ("Ctrl+F", self._on_find_shortcut_activated),
+            ("Alt+Left", self._on_previous_day_shortcut_activated),
+            ("PgUp", self._on_previous_day_shortcut_activated),
+            ("Alt+Right", self._on_next_day_shortcut_activated),
+            ("PgDown", self._on_next_day_shortcut_activated),
+            ("Alt+Home", self._on_today_shortcut_activated),
+        ):
+            shortcut = QShortcut(QKeySequence(keys), self)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(slot)
+            self._shortcuts.append(shortcut)
+        self.search.returnPressed.connect(self._on_search_return_pressed)
+
+        self.table.selectionModel().selectionChanged.connect(self._on_table_selection_changed)
+        self.proxy.rowsInserted.connect(self._on_proxy_rows_changed)
+        self.proxy.rowsRemoved.connect(self._on_proxy_rows_changed)
+        self.proxy.modelReset.connect(self._on_proxy_rows_changed)
+        self.proxy.layoutChanged.connect(self._on_proxy_rows_changed)
+        bridge.changes_applied.connect(self._on_bridge_changes_applied)
+        self._mark_timer = QTimer(self)
+        self._mark_timer.setInterval(MARK_INTERVAL_MS)
+        self._mark_timer.timeout.connect(self._on_mark_timer_timeout)
+        self._mark_timer.start()
+
+        self._scrolled = False
+        self._refresh_locations()
+        self.set_day(self.day)
+
+    # ------------------------------------------------------------------ days
+
+    def _today(self) -> date:
+        """Return today in the gym's zone."""
+        return self._clock().astimezone(self.zone).date()
+
+    def set_day(self, day: date) -> None:
+        """Show the classes of ``day``."""
+        self.day = day
+        self._scrolled = False
+        self.proxy.set_day(day)
+        offset = (day - self._today()).days
+        button: QAbstractButton | None = self.day_buttons.button(offset)
+        if button is not None:
+            button.setChecked(True)
+        else:
+            self.day_buttons.setExclusive(False)
+            for b in self.day_buttons.buttons():
+                b.setChecked(False)
+            self.day_buttons.setExclusive(True)
+        prefix = {0: "Today", -1: "Yesterday", 1: "Tomorrow"}.get(offset)
+        self.day_label.setText(f"{prefix} · {format_day(day)}" if prefix else format_day(day))
+        self._update_marks()
+        self._update_empty()
+
+    def _on_day_buttons_id_clicked(self, offset: int) -> None:
+        """Yesterday, today or tomorrow was clicked."""
+        self.set_day(self._today() + timedelta(days=offset))
+
+    def _on_previous_day_shortcut_activated(self) -> None:
+        """Go back a day."""
+        self.set_day(self.day - timedelta(days=1))
+
+    def _on_next_day_shortcut_activated(self) -> None:
+        """Go forward a day."""
+        self.set_day(self.day + timedelta(days=1))
+
+    def _on_today_shortcut_activated(self) -> None:
+        """Back to today."""
+        self.set_day(self._today())
+
+    # ------------------------------------------------------------------ location, search
+
+    def set_location(self, location: str | None) -> None:
+        """Show one location's classes (None: all)."""
+        self._wanted_location = location
+        index = self.location_combo.findData(location) if location else 0
+        if index < 0:
+            # Not known yet (the snapshot or catch-up will bring it): filter anyway.
+            self.location_combo.addItem(location or "", location)
+            index = self.location_combo.count() - 1
+        self.location_combo.setCurrentIndex(index)
+        self.proxy.set_location(location)
+
+    def location(self) -> str | None:
+        """Return the location shown, None for all."""
+        return self.proxy.location()
+
+    def _refresh_locations(self) -> None:
+        """Offer every location the board knows, keeping the choice."""
+        known = self.board.locations()
+        present = [self.location_combo.itemData(i) for i in range(1, self.location_combo.count())]
+        if present == known or (self._wanted_location and set(known) < set(present)):
+            return
+        self.location_combo.blockSignals(True)
+        self.location_combo.clear()
+        self.location_combo.addItem("All locations", None)
+        for name in known:
+            self.location_combo.addItem(name, name)
+        wanted = self._wanted_location
+        if wanted and wanted not in known:
+            self.location_combo.addItem(wanted, wanted)
+        index = self.location_combo.findData(wanted) if wanted else 0
+        self.location_combo.setCurrentIndex(max(0, index))
+        self.location_combo.blockSignals(False)
+
+    def _on_location_combo_index_changed(self, index: int) -> None:
+        """A location was picked."""
+        data = self.location_combo.itemData(index)
+        location = data if isinstance(data, str) else None
+        self._wanted_location = location
+        self.proxy.set_location(location)
+        self._update_banner()
+        self._update_marks()
+
+    def _on_search_text_changed(self, text: str) -> None:
+        """Filter the board by class, room, instructor or member."""
+        self.proxy.set_search(text)
+        self._update_empty()
+
+    def _on_find_shortcut_activated(self) -> None:
+        """Ctrl+F: to the search box."""
+        self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.search.selectAll()
+
+    def _on_search_return_pressed(self) -> None:
+        """Enter in the search box selects the first match and moves to the board."""
+        if self.proxy.rowCount() > 0:
+            self.table.selectRow(0)
+            self.table.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    # ------------------------------------------------------------------ selection, roster
+
+    def selected_class(self) -> ClassView | None:
+        """Return the selected class, if any."""
+        rows = self.table.selectionModel().selectedRows()
+        if not rows:
+            return None
+        view = rows[0].data(ClassViewRole)
+        return view if isinstance(view, ClassView) else None
+
+    def select_class(self, class_id: str) -> bool:
+        """Select a class on the board; return whether it is shown."""
+        for row in range(self.proxy.rowCount()):
+            if _class_id(self.proxy.index(row, 0)) == class_id:
+                self.table.selectRow(row)
+                self.table.scrollTo(self.proxy.index(row, 0))
+                return True
+        return False
+
+    def _on_table_selection_changed(
+        self, selected: QItemSelection, deselected: QItemSelection
+    ) -> None:
+        """Show the roster of the selected class."""
+        view = self.selected_class()
+        self.roster.set_class(view.id if view else None)
+        self._update_roster_title()
+
+    def _update_roster_title(self) -> None:
+        """Say which class the roster is of, with its counts."""
+        class_id = self.roster.class_id
+        view = self.bridge.state.class_view(class_id) if class_id else None
+        if view is None:
+            self.roster_title.setText("Select a class to see who is coming")
+            self.roster_detail.setText("")
+            return
+        self.roster_title.setText(f"{format_time(view.starts_at, self.zone)}  {view.title}")
+        parts = [
+            f"{view.room}, {view.location}",
+            view.instructor_name or view.instructor_id,
+            f"{view.booked}/{view.capacity} booked",
+        ]
+        if view.waitlisted:
+            parts.append(f"{view.waitlisted} waitlisted")
+        parts.append(f"{view.checked_in} checked in")
+        self.roster_detail.setText(" · ".join(parts))
+
+    # ------------------------------------------------------------------ marks, banner
+
+    def _update_marks(self) -> None:
+        """Mark the running class(es) and the next one to start, today only."""
+        now = self._clock()
+        marks: dict[str, str] = {}
+        if self.day == now.astimezone(self.zone).date():
+            next_start: datetime | None = None
+            upcoming: list[str] = []
+            for row in range(self.proxy.rowCount()):
+                view = self.proxy.index(row, 0).data(ClassViewRole)
+                if not isinstance(view, ClassView):
+                    continue
+                if view.starts_at <= now < view.ends_at:
+                    marks[view.id] = NOW
+                elif view.starts_at > now:
+                    if next_start is None or view.starts_at < next_start:
+                        next_start, upcoming = view.starts_at, [view.id]
+                    elif view.starts_at == next_start:
+                        upcoming.append(view.id)
+            for class_id in upcoming:
+                marks[class_id] = NEXT
+        changed = marks != self.time_delegate.marks
+        for delegate in self.delegates:
+            delegate.marks = marks
+        if changed:
+            self.table.viewport().update()
+        if not self._scrolled and marks:
+            QTimer.singleShot(0, self, self._scroll_to_now)
+
+    def _scroll_to_now(self) -> None:
+        """Bring the running (or next) class into view once, near the top."""
+        marks = self.time_delegate.marks
+        if self._scrolled or not self.table.isVisible():
+            return
+        for row in range(self.proxy.rowCount()):
+            index = self.proxy.index(row, 0)
+            if _class_id(index) in marks:
+                self.table.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtTop)
+                if not self.table.selectionModel().hasSelection():
+                    self.table.selectRow(row)  # its roster shows at once
+                self._scrolled = True
+                return
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """Once on screen, bring the running class into view."""
+        super().showEvent(event)
+        QTimer.singleShot(0, self, self._scroll_to_now)
+
+    def marks(self) -> dict[str, str]:
+        """Return the now/next marks (class id -> "now" or "next")."""
+        return dict(self.time_delegate.marks)
+
+    def _update_banner(self) -> None:
+        """Warn about busy classes starting within the alert window at this location."""
+        now = self._clock()
+        location = self.location()
+        views = (
+            v for v in self.bridge.state.class_views() if location is None or v.location == location
+        )
+        busy = upcoming_busy(views, now, self.alert_window)
+        if not busy:
+            self.busy_banner.hide()
+            return
+        lines = [alert_line(v, self.zone) for v in busy[:4]]
+        more = f"  (+{len(busy) - 4} more)" if len(busy) > 4 else ""
+        title = "Expect a busy class" if len(busy) == 1 else "Expect busy classes"
+        self.busy_label.setText(f"{title}:  " + "   ·   ".join(lines) + more)
+        self.busy_banner.show()
+
+    def banner_text(self) -> str:
+        """Return the busy banner's text ('' when hidden)."""
+        return self.busy_label.text() if not self.busy_banner.isHidden() else ""
+
+    def _update_empty(self) -> None:
+        """Say why the board is empty, when it is."""
+        empty = self.proxy.rowCount() == 0
+        if empty:
+            if self.search.text().strip():
+                text = f"No class or member matches “{self.search.text().strip()}” on this day."
+            elif self.board.rowCount() == 0:
+                text = "No classes yet."
+            else:
+                text = "No classes on this day."
+            self.empty_label.setText(text)
+        self.empty_label.setVisible(empty)
+
+    def _on_proxy_rows_changed(self, *args: object) -> None:
+        """Rows came or went: marks and the empty message follow."""
+        self._update_marks()
+        self._update_empty()
+
+    def _on_bridge_changes_applied(self, changes: Changes) -> None:
+        """Classes changed: locations, banner, marks and the roster title follow."""
+        if changes.touched(View.CLASSES):
+            self._refresh_locations()
+            self._update_banner()
+            self._update_marks()
+            self._update_roster_title()
+            self._update_empty()
+
+    def _on_mark_timer_timeout(self) -> None:
+        """Time moves the now/next marks, the banner, and (past midnight) the day."""
+        self._update_marks()
+        self._update_banner()
+
+    # ------------------------------------------------------------------ state
+
+    def save_state(self, settings: QSettings) -> None:
+        """Write the splitter, column widths and the location."""
+        settings.beginGroup(SETTINGS_GROUP)
+        settings.setValue("splitter", self.splitter.saveState())
+        settings.setValue("columns", self.table.horizontalHeader().saveState())
+        settings.setValue("roster_columns", self.roster_table.horizontalHeader().saveState())
+        settings.setValue("location", self.location() or "")
+        settings.endGroup()
+
+    def restore_state(self, settings: QSettings) -> None:
+        """Read back the splitter, column widths and the location."""
+        settings.beginGroup(SETTINGS_GROUP)
+        splitter = settings.value("splitter")
+        columns = settings.value("columns")
+        roster_columns = settings.value("roster_columns")
+        location = settings.value("location")
+        settings.endGroup()
+        if isinstance(splitter, QByteArray | bytes):
+            self.splitter.restoreState(QByteArray(splitter))
+        if isinstance(columns, QByteArray | bytes):
+            self.table.horizontalHeader().restoreState(QByteArray(columns))
+        if isinstance(roster_columns, QByteArray | bytes):
+            self.roster_table.horizontalHeader().restoreState(QByteArray(roster_columns))
+        # The desk's last choice wins over the configured default.
+        if isinstance(location, str):
+            self.set_location(location or None)
+        elif self._wanted_location:
+            self.set_location(self._wanted_location)

@@ -1,0 +1,154 @@
+"""Colours and fonts: a calm light theme for the desks, a dark one for the wallboard."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+from PySide6.QtGui import QColor, QFont, QPalette
+from PySide6.QtWidgets import QApplication
+
+BASE_POINT_SIZE: Final = 11.5
+
+
+@dataclass(frozen=True, slots=True)
+class Theme:
+    """The colours a view paints with."""
+
+    name: str
+    window: str
+    base: str
+    alt_base: str
+    text: str
+    muted: str
+    accent: str
+    good: str
+    warn: str
+    bad: str
+    bar_track: str
+    now_row: str
+    next_row: str
+
+
+LIGHT: Final = Theme(
+    name="light",
+    window="#f4f6f9",
+    base="#ffffff",
+    alt_base="#f8fafc",
+    text="#1f2933",
+    muted="#6b7785",
+    accent="#2f80ed",
+    good="#2e9d5b",
+    warn="#d98a00",
+    bad="#d64545",
+    bar_track="#e6ebf1",
+    now_row="#e3f0ff",
+    next_row="#f1f7ff",
+)
+
+DARK: Final = Theme(
+    name="dark",
+    window="#0f141a",
+    base="#161d26",
+    alt_base="#1b2430",
+    text="#eef2f6",
+    muted="#8c99a8",
+    accent="#4f9dff",
+    good="#3ddc84",
+    warn="#ffb020",
+    bad="#ff5c5c",
+    bar_track="#263241",
+    now_row="#1d3350",
+    next_row="#1a2738",
+)
+
+
+def palette(theme: Theme) -> QPalette:
+    """Return a QPalette for a theme."""
+    pal = QPalette()
+    role = QPalette.ColorRole
+    pal.setColor(role.Window, QColor(theme.window))
+    pal.setColor(role.WindowText, QColor(theme.text))
+    pal.setColor(role.Base, QColor(theme.base))
+    pal.setColor(role.AlternateBase, QColor(theme.alt_base))
+    pal.setColor(role.Text, QColor(theme.text))
+    pal.setColor(role.Button, QColor(theme.base))
+    pal.setColor(role.ButtonText, QColor(theme.text))
+    pal.setColor(role.Highlight, QColor(theme.accent))
+    pal.setColor(role.HighlightedText, QColor("#ffffff"))
+    pal.setColor(role.ToolTipBase, QColor(theme.base))
+    pal.setColor(role.ToolTipText, QColor(theme.text))
+    pal.setColor(role.PlaceholderText, QColor(theme.muted))
+    pal.setColor(QPalette.ColorGroup.Disabled, role.Text, QColor(theme.muted))
+    pal.setColor(QPalette.ColorGroup.Disabled, role.ButtonText, QColor(theme.muted))
+    return pal
+
+
+def stylesheet(theme: Theme) -> str:
+    """Return the application style sheet of a theme: spacing and quiet borders."""
+    return f"""
+QMainWindow, QDialog {{ background: {theme.window}; }}
+QTableView, QTreeView, QListView {{
+    background: {theme.base}; alternate-background-color: {theme.alt_base};
+    border: 1px solid {theme.bar_track}; border-radius: 6px;
+    gridline-color: transparent; selection-background-color: {theme.accent};
+}}
+QHeaderView::section {{
+    background: {theme.window}; color: {theme.muted}; border: none;
+    border-bottom: 1px solid {theme.bar_track}; padding: 6px 8px; font-weight: 600;
+}}
+QLineEdit, QComboBox, QSpinBox, QDoubleSpinBox {{
+    padding: 5px 8px; border: 1px solid {theme.bar_track}; border-radius: 5px;
+    background: {theme.base}; color: {theme.text};
+}}
+QPushButton, QToolButton {{
+    padding: 5px 12px; border: 1px solid {theme.bar_track}; border-radius: 5px;
+    background: {theme.base}; color: {theme.text};
+}}
+QPushButton:hover, QToolButton:hover {{ border-color: {theme.accent}; }}
+QPushButton:checked, QToolButton:checked {{
+    background: {theme.accent}; color: #ffffff; border-color: {theme.accent};
+}}
+QStatusBar {{ background: {theme.base}; border-top: 1px solid {theme.bar_track}; }}
+QStatusBar QLabel {{ padding: 0 6px; }}
+QSplitter::handle {{ background: {theme.window}; }}
+QProgressBar {{
+    border: 1px solid {theme.bar_track}; border-radius: 4px; background: {theme.bar_track};
+    text-align: center; color: {theme.text}; max-height: 14px;
+}}
+QProgressBar::chunk {{ background: {theme.accent}; border-radius: 3px; }}
+QFrame#staleBanner {{
+    background: #fff4d6; border: 1px solid {theme.warn}; border-radius: 6px;
+}}
+QFrame#staleBanner QLabel {{ color: #6b4500; }}
+QFrame#busyBanner {{
+    background: #fdecec; border: 1px solid {theme.bad}; border-radius: 6px;
+}}
+QFrame#busyBanner QLabel {{ color: #8a1f1f; }}
+QLabel#muted {{ color: {theme.muted}; }}
+"""
+
+
+def apply_theme(app: QApplication, theme: Theme) -> None:
+    """Apply a theme to the whole application (Fusion style, palette, style sheet, font)."""
+    app.setStyle("Fusion")
+    app.setPalette(palette(theme))
+    font = QFont(app.font())
+    font.setPointSizeF(BASE_POINT_SIZE)
+    app.setFont(font)
+    app.setStyleSheet(stylesheet(theme))
+
+
+def theme_for_role(role: str) -> Theme:
+    """Return the theme of a role: dark for the wallboard, light for the desks."""
+    return DARK if role == "wallboard" else LIGHT
+
+
+def euros(cents: int) -> str:
+    """Format cents as whole euros with thousands separators: ``€12,340``."""
+    return f"€{round(cents / 100):,}"
+
+
+def percent(value: float | None) -> str:
+    """Format a share as a whole percentage, an en dash when unknown."""
+    return "-" if value is None else f"{value * 100:.0f}%"

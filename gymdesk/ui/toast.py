@@ -1,0 +1,236 @@
+"""Alert adapters: the system tray where there is one, in-app toasts where there is not."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Final, Protocol
+
+from PySide6.QtCore import QEasingCurve, QEvent, QObject, QPropertyAnimation, Qt, QTimer
+from PySide6.QtGui import QAction, QIcon
+from PySide6.QtWidgets import (
+    QFrame,
+    QGraphicsOpacityEffect,
+    QLabel,
+    QMenu,
+    QSystemTrayIcon,
+    QVBoxLayout,
+    QWidget,
+)
+
+log = logging.getLogger(__name__)
+
+TOAST_VISIBLE_MS: Final = 8000
+TOAST_FADE_MS: Final = 600
+TOAST_MARGIN: Final = 16
+
+
+class TrayUnavailable(RuntimeError):
+    """There is no system tray on this desktop (a bare X server, some Wayland shells)."""
+
+
+class AlertAdapter(Protocol):
+    """Something that can show an alert to the person at the desk."""
+
+    name: str
+
+    def notify(self, title: str, body: str) -> None:
+        """Show an alert."""
+
+    def set_status(self, text: str) -> None:
+        """Show the connection state (the tray's tooltip)."""
+
+    def close(self) -> None:
+        """Take the adapter off the screen."""
+
+
+class TrayAdapter(QObject):
+    """Alerts as tray messages; the tray's menu shows the window, mutes, or quits."""
+
+    name = "system tray"
+
+    def __init__(
+        self,
+        icon: QIcon,
+        *,
+        on_show: Callable[[], None],
+        on_mute: Callable[[], None],
+        on_quit: Callable[[], None],
+        parent: QObject | None = None,
+    ) -> None:
+        if not QSystemTrayIcon.isSystemTrayAvailable():
+            raise TrayUnavailable("no system tray on this desktop")
+        super().__init__(parent)
+        self.tray = QSystemTrayIcon(icon, self)
+        self.menu = QMenu()
+        self.show_action = QAction("Show window", self.menu)
+        self.mute_action = QAction("Mute alerts for 1 h", self.menu)
+        self.quit_action = QAction("Quit", self.menu)
+        self.show_action.triggered.connect(on_show)
+        self.mute_action.triggered.connect(on_mute)
+        self.quit_action.triggered.connect(on_quit)
+        self.menu.addActions([self.show_action, self.mute_action])
+        self.menu.addSeparator()
+        self.menu.addAction(self.quit_action)
+        self.tray.setContextMenu(self.menu)
+        self.tray.activated.connect(self._on_tray_activated)
+        self._on_show = on_show
+        self.tray.setToolTip("gymdesk")
+        self.tray.show()
+
+    def _on_tray_activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
+        """A click on the tray icon shows the window."""
+        if reason is QSystemTrayIcon.ActivationReason.Trigger:
+            self._on_show()
+
+    def notify(self, title: str, body: str) -> None:
+        """Show a tray balloon."""
+        self.tray.showMessage(title, body, QSystemTrayIcon.MessageIcon.Information, 8000)
+
+    def set_status(self, text: str) -> None:
+        """Put the connection state in the tooltip."""
+        self.tray.setToolTip(f"gymdesk — {text}")
+
+    def close(self) -> None:
+        """Hide the tray icon."""
+        self.tray.hide()
+
+
+class Toast(QFrame):
+    """A small frameless card at the window's top-right that fades away by itself."""
+
+    def __init__(self, title: str, body: str, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.setObjectName("toast")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        self.setStyleSheet(
+            "QFrame#toast { background: #1f2933; border-radius: 10px; }"
+            "QFrame#toast QLabel { color: #ffffff; background: transparent; }"
+        )
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 12, 16, 12)
+        layout.setSpacing(4)
+        self.title = QLabel(title)
+        font = self.title.font()
+        font.setBold(True)
+        self.title.setFont(font)
+        self.body = QLabel(body)
+        self.body.setWordWrap(True)
+        layout.addWidget(self.title)
+        layout.addWidget(self.body)
+        self.setFixedWidth(360)
+        self.adjustSize()
+        self._effect = QGraphicsOpacityEffect(self)
+        self._effect.setOpacity(1.0)
+        self.setGraphicsEffect(self._effect)
+        self._fade = QPropertyAnimation(self._effect, b"opacity", self)
+        self._fade.setDuration(TOAST_FADE_MS)
+        self._fade.setStartValue(1.0)
+        self._fade.setEndValue(0.0)
+        self._fade.setEasingCurve(QEasingCurve.Type.InQuad)
+        self._fade.finished.connect(self._on_fade_finished)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self._on_timer_timeout)
+
+    def start(self, visible_ms: int = TOAST_VISIBLE_MS) -> None:
+        """Show the toast and start its countdown."""
+        self.show()
+        self.raise_()
+        self._timer.start(visible_ms)
+
+    def mousePressEvent(self, event: object) -> None:
+        """A click dismisses the toast at once."""
+        self._on_fade_finished()
+
+    def _on_timer_timeout(self) -> None:
+        """Begin the fade."""
+        self._fade.start()
+
+    def _on_fade_finished(self) -> None:
+        """Go away for good."""
+        self._timer.stop()
+        self.hide()
+        self.deleteLater()
+
+
+class ToastAdapter(QObject):
+    """Alerts as toasts over a window; always works."""
+
+    name = "in-app toasts"
+
+    def __init__(self, window: QWidget, visible_ms: int = TOAST_VISIBLE_MS) -> None:
+        super().__init__(window)
+        self._window = window
+        self._visible_ms = visible_ms
+        self.toasts: list[Toast] = []
+        window.installEventFilter(self)
+
+    def notify(self, title: str, body: str) -> None:
+        """Show a toast at the top-right of the window, below any still showing."""
+        toast = Toast(title, body, self._window)
+        toast.destroyed.connect(self._on_toast_destroyed)
+        self.toasts.append(toast)
+        self._place()
+        toast.start(self._visible_ms)
+
+    def _on_toast_destroyed(self, obj: QObject | None = None) -> None:
+        """Forget toasts that went away."""
+        self.toasts = [t for t in self.toasts if t is not obj and _alive(t)]
+        self._place()
+
+    def _place(self) -> None:
+        """Stack the live toasts down from the top-right corner."""
+        y = TOAST_MARGIN + 40
+        for toast in self.toasts:
+            if not _alive(toast):
+                continue
+            toast.adjustSize()
+            toast.move(self._window.width() - toast.width() - TOAST_MARGIN, y)
+            toast.raise_()
+            y += toast.height() + 8
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Keep the toasts in the corner when the window is resized."""
+        if watched is self._window and event.type() == QEvent.Type.Resize:
+            self._place()
+        return False
+
+    def set_status(self, text: str) -> None:
+        """The window's status bar already shows the state."""
+
+    def close(self) -> None:
+        """Remove every toast."""
+        for toast in self.toasts:
+            if _alive(toast):
+                toast.hide()
+        self.toasts.clear()
+
+
+def _alive(widget: QWidget) -> bool:
+    """Return whether the C++ side of a widget still exists."""
+    try:
+        widget.objectName()
+    except RuntimeError:
+        return False
+    return True
+
+
+def make_adapter(
+    window: QWidget,
+    icon: QIcon,
+    *,
+    on_show: Callable[[], None],
+    on_mute: Callable[[], None],
+    on_quit: Callable[[], None],
+) -> TrayAdapter | ToastAdapter:
+    """Return the tray adapter where a tray exists, else toasts; say once which one."""
+    adapter: TrayAdapter | ToastAdapter
+    try:
+        adapter = TrayAdapter(icon, on_show=on_show, on_mute=on_mute, on_quit=on_quit)
+    except TrayUnavailable as exc:
+        log.info("alerts: %s; using in-app toasts", exc)
+        adapter = ToastAdapter(window)
+    else:
+        log.info("alerts: using the system tray")
+    return adapter

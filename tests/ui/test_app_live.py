@@ -1,0 +1,149 @@
+"""The app's wiring against the loopback broker: live rows, and a clean start and stop."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import psutil
+import pytest
+import qasync
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication
+
+from gymdesk.app.config import AppConfig
+from gymdesk.app.desk import Desk, DeskCallbacks
+from gymdesk.domain.contract import Topic
+from gymdesk.qtmodels.models import ClassBoardModel
+from gymdesk.sim.broker import EmbeddedBroker
+from gymdesk.ui.receptionist import ReceptionistBoard
+from tests.conftest import create_topics, produce
+from tests.unit.domain.records import booking_fields, class_fields
+
+pytestmark = [
+    pytest.mark.broker,
+    pytest.mark.qt_log_ignore("does not support propagateSizeHints"),
+    pytest.mark.timeout(120),
+]
+
+
+@pytest.fixture
+def loop(qapp: QApplication) -> Iterator[asyncio.AbstractEventLoop]:
+    """A qasync loop over the test's QApplication."""
+    qapp.setQuitOnLastWindowClosed(False)  # as the app does: shutdown ends the loop
+    event_loop = qasync.QEventLoop(qapp)
+    asyncio.set_event_loop(event_loop)
+    yield event_loop
+    event_loop.close()
+    asyncio.set_event_loop(None)
+
+
+async def _until(predicate: object, timeout: float = 20.0) -> None:
+    """Wait on the loop until ``predicate()`` is true."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not predicate():  # type: ignore[operator]
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError("condition not met in time")
+        await asyncio.sleep(0.02)
+
+
+def test_a_live_booking_changes_exactly_its_row(
+    broker: EmbeddedBroker,
+    prefix: str,
+    tmp_path: Path,
+    loop: asyncio.AbstractEventLoop,
+) -> None:
+    start = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=30)
+    classes = [
+        (
+            Topic.CLASSES,
+            f"c{n}",
+            class_fields(capacity=10, starts_at=(start + timedelta(hours=n)).isoformat()),
+            0,
+        )
+        for n in range(3)
+    ]
+    config = AppConfig(
+        bootstrap_servers=broker.bootstrap_servers,
+        topic_prefix=prefix,
+        timezone="UTC",
+        state_dir=str(tmp_path / "state"),
+    )
+    settings = QSettings(str(tmp_path / "desk.ini"), QSettings.Format.IniFormat)
+
+    async def scenario() -> None:
+        await create_topics(broker.bootstrap_servers, prefix)
+        await produce(broker.bootstrap_servers, prefix, classes)
+        desk = Desk(
+            config, "receptionist", settings, DeskCallbacks(quit=print, open_settings=print)
+        )
+        desk.start()
+        try:
+            await _until(lambda: desk.bridge.status.live)
+            board = desk.window.view
+            assert isinstance(board, ReceptionistBoard)
+            board.proxy.set_day(None)  # every day: the classes may cross midnight
+            await _until(lambda: board.proxy.rowCount() == 3)
+            changed: list[tuple[int, int]] = []
+            board.proxy.dataChanged.connect(lambda a, b, *_: changed.append((a.row(), b.row())))
+            inserted: list[int] = []
+            board.proxy.rowsInserted.connect(lambda *_: inserted.append(1))
+            await produce(
+                broker.bootstrap_servers,
+                prefix,
+                [(Topic.BOOKINGS, "b1", booking_fields("c1"), 0)],
+            )
+            await _until(lambda: bool(changed))
+            await asyncio.sleep(0.2)
+            assert set(changed) == {(1, 1)}
+            assert not inserted
+            assert board.proxy.index(1, ClassBoardModel.BOOKED).data() == "1 / 10"
+        finally:
+            await desk.stop()
+
+    loop.run_until_complete(scenario())
+
+
+def test_demo_wiring_starts_and_leaves_nothing_running(
+    tmp_path: Path, loop: asyncio.AbstractEventLoop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import argparse
+
+    from gymdesk.app import main
+
+    monkeypatch.setattr(
+        main,
+        "desk_settings",
+        lambda demo=False: QSettings(str(tmp_path / "demo.ini"), QSettings.Format.IniFormat),
+    )
+    before = {p.pid for p in psutil.Process().children(recursive=True)}
+    seen: dict[str, object] = {}
+    original_run = main.Session.run
+
+    async def run_briefly(self: main.Session) -> int:
+        """Run the session until it is live with data, then ask it to quit."""
+
+        async def quit_when_live() -> None:
+            await _until(lambda: self.desk is not None and self.desk.bridge.status.live, 60)
+            assert self.desk is not None
+            await _until(
+                lambda: self.desk is not None and len(list(self.desk.state.class_views())) > 0, 60
+            )
+            seen["children"] = {p.pid for p in psutil.Process().children(recursive=True)}
+            self.request_quit()
+
+        task = asyncio.ensure_future(quit_when_live())
+        try:
+            return await original_run(self)
+        finally:
+            await task
+
+    monkeypatch.setattr(main.Session, "run", run_briefly)
+    args = argparse.Namespace(demo_role="receptionist", speed=60.0, seed=7, demo_fullscreen=False)
+    result = loop.run_until_complete(main._demo_main(args, QApplication.instance(), tmp_path))
+    assert result == 0
+    assert seen["children"] - before  # the broker ran as a child
+    after = {p.pid for p in psutil.Process().children(recursive=True) if p.is_running()}
+    assert after <= before
