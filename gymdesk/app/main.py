@@ -282,8 +282,15 @@ async def _demo_main(args: argparse.Namespace, app: QApplication, state_dir: Pat
         log.info("demo: topics on %s", broker.bootstrap_servers)
         await create_topics(broker.bootstrap_servers, "gym.")
         log.info("demo: simulator")
+        # A handful of malformed records shows the rejected-records view without making
+        # the demo gym look broken (the simulator's default rate is for stress).
         simulator = Simulator(
-            broker.bootstrap_servers, prefix="gym.", seed=args.seed, speed=args.speed, zone=zone
+            broker.bootstrap_servers,
+            prefix="gym.",
+            seed=args.seed,
+            speed=args.speed,
+            zone=zone,
+            malformed_rate=1 / 3000,
         )
         sim_task = asyncio.ensure_future(simulator.run(stop_sim))
         config = AppConfig(
