@@ -76,30 +76,17 @@ def encode(value: Any) -> bytes | None:
     return json.dumps(value).encode()
 
 
-async def produce(bootstrap: str, prefix: str, records: list[Record]) -> None:
-    """Produce records one at a time, each in a batch of its own, in order."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=0)
+async def produce(
+    bootstrap: str, prefix: str, records: list[Record], *, batched: bool = False
+) -> None:
+    """Produce records in order: each in a batch of its own, or batched for speed."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5 if batched else 0)
     await producer.start()
     try:
         for topic, key, value, partition in records:
             raw_key = key.encode() if isinstance(key, str) else key
-            await producer.send_and_wait(
-                prefix + topic, value=encode(value), key=raw_key, partition=partition
-            )
-    finally:
-        await producer.stop()
-
-
-async def produce_batched(bootstrap: str, prefix: str, records: list[Record]) -> None:
-    """Produce many records fast (batched), then flush."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5)
-    await producer.start()
-    try:
-        for topic, key, value, partition in records:
-            raw_key = key.encode() if isinstance(key, str) else key
-            await producer.send(
-                prefix + topic, value=encode(value), key=raw_key, partition=partition
-            )
+            send = producer.send if batched else producer.send_and_wait
+            await send(prefix + topic, value=encode(value), key=raw_key, partition=partition)
         await producer.flush()
     finally:
         await producer.stop()

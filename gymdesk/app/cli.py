@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -112,8 +113,6 @@ def resolve_config(args: argparse.Namespace) -> AppConfig:
         password = os.environ.get("GYMDESK_PASSWORD") or load_password(
             config.username, config.bootstrap_servers
         )
-        from dataclasses import replace
-
         config = replace(config, password=password)
     return config
 

@@ -51,10 +51,6 @@ _FATAL_ERRORS: Final[tuple[type[BaseException], ...]] = (
 )
 
 
-class ReaderFailed(Exception):
-    """A failure that retrying cannot mend (authentication, authorization, configuration)."""
-
-
 def one_line(exc: BaseException) -> str:
     """Return a short one-line description of an exception for people to read."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
@@ -136,6 +132,7 @@ class ChangelogReader:
         self.live_event = asyncio.Event()
         self.failed_reason: str | None = None
         self.max_stall_s = 0.0
+        self._current_consumer: AIOKafkaConsumer | None = None
         self._slice_started = time.perf_counter()
 
     # ------------------------------------------------------------------ status
@@ -197,10 +194,6 @@ class ChangelogReader:
             while not self._stopping.is_set():
                 try:
                     await self._session(backoff)
-                except ReaderFailed as exc:
-                    self.failed_reason = str(exc)
-                    self._set_phase(Phase.FAILED, str(exc))
-                    await self._stopping.wait()
                 except Exception as exc:
                     if isinstance(exc, _FATAL_ERRORS):
                         self.failed_reason = one_line(exc)
@@ -395,8 +388,6 @@ class ChangelogReader:
         except (AssertionError, kafka_errors.IllegalStateError):
             return None
         return None if value is None else int(value)
-
-    _current_consumer: AIOKafkaConsumer | None = None
 
     async def _read_loop(
         self,

@@ -16,7 +16,7 @@ from gymdesk.app.config import AppConfig
 from gymdesk.app.statecmd import read_state, state_document
 from gymdesk.domain.contract import Topic
 from gymdesk.sim.broker import EmbeddedBroker
-from tests.conftest import Record, create_topics, produce_batched, run
+from tests.conftest import Record, create_topics, produce, run
 from tests.unit.domain.records import booking_json, class_json
 
 WORKER = Path(__file__).with_name("snapshot_worker.py")
@@ -63,7 +63,7 @@ def test_kill_9_during_catch_up_then_restart_is_exact(
     broker: EmbeddedBroker, prefix: str, tmp_path: Path
 ) -> None:
     run(create_topics(broker.bootstrap_servers, prefix, {Topic.BOOKINGS: 3, Topic.CLASSES: 2}))
-    run(produce_batched(broker.bootstrap_servers, prefix, many_records(20_000)))
+    run(produce(broker.bootstrap_servers, prefix, many_records(20_000), batched=True))
     truth = document(broker.bootstrap_servers, prefix, None)
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).parents[2]))
     kills = 0
