@@ -1,4 +1,4 @@
-"""The ``gymdesk`` command line: the app, ``demo``, ``simulate`` and ``state``."""
+"""The ``gymdesk`` command line: the app, ``demo``, ``simulate``, ``state`` and ``self-test``."""
 
 from __future__ import annotations
 
@@ -79,6 +79,27 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=None)
     demo.add_argument("--fullscreen", dest="demo_fullscreen", action="store_true")
 
+    selftest = sub.add_parser(
+        "self-test",
+        help="prove on this machine that gymdesk works: broker, simulator, reader, windows",
+    )
+    selftest.add_argument(
+        "--timeout",
+        dest="selftest_timeout",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="how long reading the topics back may take (default 60)",
+    )
+    selftest.add_argument(
+        "--seconds",
+        dest="selftest_seconds",
+        type=float,
+        default=3.0,
+        help="how long the simulated gym runs live (default 3)",
+    )
+    selftest.add_argument("--seed", dest="selftest_seed", type=int, default=None)
+
     return parser
 
 
@@ -131,6 +152,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return run_simulate(
                 args.bootstrap_servers, args.topic_prefix, args.seed, args.speed, args.days
+            )
+        if args.command == "self-test":
+            from gymdesk.app.selftest import SelfTestOptions, run_selftest
+
+            return run_selftest(
+                SelfTestOptions(
+                    timeout_s=args.selftest_timeout,
+                    seconds=args.selftest_seconds,
+                    seed=args.selftest_seed,
+                    verbose=args.verbose,
+                )
             )
         if args.command == "demo":
             from gymdesk.app.main import run_demo
