@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from gymdesk.domain.changes import Changes
 from gymdesk.domain.state import GymState
@@ -16,6 +16,12 @@ class StateBridge(QObject):
     The reader applies records to the state as they come; the models only learn of them
     at the next flush, from their own cached rows, so a view never sees a row count that
     disagrees with the signals it was sent.
+
+    A flush never runs inside ``on_changes``: the reader calls it in the middle of a slice
+    of its work, and the models' reconcile after a big batch takes milliseconds of its
+    own (10-90 ms during a 1M catch-up in ``benchmarks/desk_catchup.py``); run there, the
+    two add up to one stall of the loop. The first report after a quiet spell is flushed
+    on the loop's next turn instead.
     """
 
     changes_applied = Signal(object)  # Changes, merged since the last flush
@@ -33,6 +39,11 @@ class StateBridge(QObject):
         self._status = ReaderStatus(Phase.CONNECTING)
         self._last_confirmed: float | None = None
         self._throttle = Throttle(self._flush, interval_ms, self)
+        # Hands a report to the throttle on the loop's next turn, outside the reader's slice.
+        self._kick = QTimer(self)
+        self._kick.setSingleShot(True)
+        self._kick.setInterval(0)
+        self._kick.timeout.connect(self._on_kick_timeout)
 
     @property
     def state(self) -> GymState:
@@ -55,11 +66,12 @@ class StateBridge(QObject):
         return bool(self._pending)
 
     def on_changes(self, changes: Changes) -> None:
-        """Take a report from the reader; it shows now or at the end of the interval."""
+        """Take a report from the reader; it shows on the next turn of the loop, or later."""
         if not changes:
             return
         self._pending.merge(changes)
-        self._throttle()
+        if not self._kick.isActive() and not self._throttle.pending:
+            self._kick.start()
 
     def on_status(self, status: ReaderStatus) -> None:
         """Take the reader's status and pass it on at once."""
@@ -70,8 +82,13 @@ class StateBridge(QObject):
 
     def flush_now(self) -> None:
         """Emit pending changes now, without waiting for the interval (tests, shutdown)."""
+        self._kick.stop()
         self._throttle.cancel()
         self._flush()
+
+    def _on_kick_timeout(self) -> None:
+        """Pass the waiting report to the throttle: it flushes now or schedules one call."""
+        self._throttle()
 
     def _flush(self) -> None:
         """Emit everything merged since the last flush and start afresh."""

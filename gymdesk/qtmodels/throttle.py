@@ -3,6 +3,11 @@
 A lone change shows without delay; a burst of changes costs one more call at the end of
 the interval, never a queue of them. The arguments are not kept: the callback reads
 whatever is current when it runs (the bridge keeps its own merged report).
+
+The interval is short (a live change should reach the screen well within 50 ms) but
+stretches after a slow call: the quiet time after a call is at least ``slow_factor`` times
+what the call took, so a flush that touched everything (a catch-up) cannot take more than
+a share of the loop however often changes arrive.
 """
 
 from __future__ import annotations
@@ -12,8 +17,11 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QTimer
 
-DEFAULT_INTERVAL_MS = 50
-"""At most 20 screen updates a second."""
+DEFAULT_INTERVAL_MS = 25
+"""At most 40 screen updates a second: a change waits 25 ms at most (measured in
+``benchmarks/live_latency.py``: at 50 ms the wait alone broke a 50 ms p99 target)."""
+DEFAULT_SLOW_FACTOR = 4
+"""Quiet time after a call, as a multiple of the call's duration: at most 20% of the loop."""
 
 
 class Throttle(QObject):
@@ -24,12 +32,18 @@ class Throttle(QObject):
         callback: Callable[[], object],
         interval_ms: int = DEFAULT_INTERVAL_MS,
         parent: QObject | None = None,
+        *,
+        slow_factor: float = DEFAULT_SLOW_FACTOR,
     ) -> None:
         super().__init__(parent)
         if interval_ms < 0:
             raise ValueError(f"interval_ms must not be negative, got {interval_ms}")
+        if slow_factor < 0:
+            raise ValueError(f"slow_factor must not be negative, got {slow_factor}")
         self._callback = callback
         self._interval_ns = interval_ms * 1_000_000
+        self._slow_factor = slow_factor
+        self._gap_ns = self._interval_ns  # quiet time owed after the last call
         self._last_call_ns: int | None = None
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -39,6 +53,11 @@ class Throttle(QObject):
     def interval_ms(self) -> int:
         """Return the shortest time between two calls of the callback."""
         return self._interval_ns // 1_000_000
+
+    @property
+    def gap_ms(self) -> float:
+        """Return the quiet time owed after the last call: longer after a slow one."""
+        return self._gap_ns / 1_000_000
 
     @property
     def pending(self) -> bool:
@@ -51,10 +70,10 @@ class Throttle(QObject):
             return  # the trailing call will see everything this call wanted shown
         now = time.monotonic_ns()
         last = self._last_call_ns
-        if last is None or now - last >= self._interval_ns:
+        if last is None or now - last >= self._gap_ns:
             self._run()
             return
-        remaining_ms = -(-(self._interval_ns - (now - last)) // 1_000_000)  # round up
+        remaining_ms = -(-(self._gap_ns - (now - last)) // 1_000_000)  # round up
         self._timer.start(max(0, remaining_ms))
 
     def flush(self) -> None:
@@ -68,11 +87,13 @@ class Throttle(QObject):
         self._timer.stop()
 
     def _run(self) -> None:
-        """Call the callback; the interval counts from its end, so slow work is not stacked."""
+        """Call the callback; the gap counts from its end and grows with its duration."""
+        started = time.monotonic_ns()
         try:
             self._callback()
         finally:
-            self._last_call_ns = time.monotonic_ns()
+            self._last_call_ns = ended = time.monotonic_ns()
+            self._gap_ns = max(self._interval_ns, int((ended - started) * self._slow_factor))
 
     def _on_timer_timeout(self) -> None:
         """Run the trailing call."""

@@ -16,7 +16,7 @@ import logging
 import re
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,9 +33,23 @@ from gymdesk.domain.state import GymState
 log = logging.getLogger(__name__)
 
 FORMAT: Final = "gymdesk-snapshot-1"
-# Rows are encoded on the event loop in slices of this many, then written off the loop.
-ENCODE_SLICE: Final = 2000
+# Rows are read off the disk this many at a time (on the worker thread).
 LOAD_SLICE: Final = 5000
+# Rows are encoded (saving) or decoded and applied (restoring) on the loop for at most
+# this long before yielding to it; the writes and reads run on the worker thread.
+LOAD_BUDGET_S: Final = 0.008
+_CHUNK: Final = 256
+# How often a restore reports the rows loaded so far while the bookings load.
+PROGRESS_INTERVAL_S: Final = 0.25
+# The small tables first, so that a first paint has classes, instructors and members;
+# the bookings (up to millions of rows) load after it.
+_FIRST: Final = (Topic.CLASSES, Topic.INSTRUCTORS, Topic.MEMBERS)
+RESTORE_ORDER: Final[tuple[Topic, ...]] = (
+    *_FIRST,
+    *(t for t in Topic if t not in _FIRST and t is not Topic.BOOKINGS),
+    Topic.BOOKINGS,
+)
+_LAST_SMALL_TABLE: Final = RESTORE_ORDER[-2]
 
 _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -104,6 +118,7 @@ class SnapshotStore:
         self._conn: sqlite3.Connection | None = None
         self._lock = asyncio.Lock()
         self._needs_full_save = True
+        self.slice_budget_s = LOAD_BUDGET_S
 
     # ------------------------------------------------------------------ files
 
@@ -177,14 +192,26 @@ class SnapshotStore:
         except (KeyError, ValueError, TypeError) as exc:
             raise SnapshotError(f"unreadable metadata: {exc}") from None
 
-    def iter_rows(self) -> Iterator[list[tuple[Topic, str, bytes]]]:
-        """Yield the saved rows in slices; raises SnapshotError if the file is damaged."""
-        conn = self._executor.submit(self._connect).result()
+    def _open_rows(self, topic: Topic) -> sqlite3.Cursor:
+        """Start reading one table's rows (on the worker thread)."""
+        return self._connect().execute(
+            "SELECT key, value FROM rows WHERE topic = ?", (topic.value,)
+        )
+
+    async def _topic_rows(self, topic: Topic) -> AsyncIterator[list[tuple[str, bytes]]]:
+        """Yield one table's saved rows in slices, each read while the last is applied.
+
+        SQLite releases the GIL while it reads, so on the worker thread the next slice
+        comes off the disk while the loop decodes and applies this one.
+        """
+        loop = asyncio.get_running_loop()
         try:
-            cursor = conn.execute("SELECT topic, key, value FROM rows ORDER BY topic")
-            while batch := cursor.fetchmany(LOAD_SLICE):
-                yield [(Topic(topic), key, value) for topic, key, value in batch]
-        except (sqlite3.DatabaseError, ValueError) as exc:
+            cursor = await loop.run_in_executor(self._executor, self._open_rows, topic)
+            ahead = loop.run_in_executor(self._executor, cursor.fetchmany, LOAD_SLICE)
+            while batch := await ahead:
+                ahead = loop.run_in_executor(self._executor, cursor.fetchmany, LOAD_SLICE)
+                yield batch
+        except sqlite3.DatabaseError as exc:
             raise SnapshotError(f"damaged rows: {exc}") from None
 
     def load_rejections(self, state: GymState) -> None:
@@ -208,8 +235,18 @@ class SnapshotStore:
             raise SnapshotError(f"damaged rejections: {exc}") from None
         state.rejections.restore(counts, latest)
 
-    async def restore(self, state: GymState, changes: Changes) -> SnapshotInfo | None:
+    async def restore(
+        self,
+        state: GymState,
+        changes: Changes,
+        on_progress: Callable[[Changes], None] | None = None,
+    ) -> SnapshotInfo | None:
         """Load the snapshot into ``state`` in slices that yield to the loop.
+
+        The small tables come first and the bookings last; ``on_progress``, when given,
+        hears what was loaded so far: once the small tables are in (the board can paint
+        its classes), then at most every ``PROGRESS_INTERVAL_S`` while bookings load.
+        Everything loaded is also recorded in ``changes``.
 
         Raises SnapshotError when it cannot be used; the caller sets it aside and clears
         what was loaded.
@@ -217,22 +254,46 @@ class SnapshotStore:
         info = self.read_info(state.settings.prefix)
         if info is None:
             return None
-        put = state.put
+        put, decode = state.put, decode_snapshot_row
+        clock, budget = time.perf_counter, self.slice_budget_s
+        started = slice_started = last_report = clock()
+        part = Changes()
         loaded = 0
-        for batch in self.iter_rows():
-            for topic, key, value in batch:
-                try:
-                    row = decode_snapshot_row(topic, value)
-                except msgspec.MsgspecError as exc:
-                    raise SnapshotError(f"damaged row {topic}/{key}: {exc}") from None
-                put(topic, key, row, changes)
-            loaded += len(batch)
-            await asyncio.sleep(0)
+
+        def report() -> None:
+            """Pass on what was loaded since the last report."""
+            nonlocal part, last_report
+            changes.merge(part)
+            if on_progress is not None and part:
+                on_progress(part)
+            part, last_report = Changes(), clock()
+
+        for topic in RESTORE_ORDER:
+            async for batch in self._topic_rows(topic):
+                i, n = 0, len(batch)
+                while i < n:
+                    for key, value in batch[i : i + _CHUNK]:
+                        try:
+                            row = decode(topic, value)
+                        except msgspec.MsgspecError as exc:
+                            raise SnapshotError(f"damaged row {topic}/{key}: {exc}") from None
+                        put(topic, key, row, part)
+                    i += _CHUNK
+                    now = clock()
+                    if now - slice_started >= budget:
+                        if now - last_report >= PROGRESS_INTERVAL_S:
+                            report()
+                        await asyncio.sleep(0)
+                        slice_started = clock()
+                loaded += n
+            if topic is _LAST_SMALL_TABLE:
+                report()  # the classes and who teaches them: enough for a first paint
+        report()
         self.load_rejections(state)
         # What was just loaded is already on disk.
         state.take_dirty()
         self._needs_full_save = False
-        log.info("snapshot %s: %d rows loaded", self.path.name, loaded)
+        log.info("snapshot %s: %d rows loaded in %.2f s", self.path.name, loaded, clock() - started)
         return info
 
     # ------------------------------------------------------------------ saving
@@ -253,23 +314,27 @@ class SnapshotStore:
                 (i, r.topic, r.partition, r.offset, r.key, r.reason, r.first_bytes)
                 for i, r in enumerate(rej.latest)
             ]
-            started = time.perf_counter()
+            started = slice_started = time.perf_counter()
+            clock, budget = time.perf_counter, self.slice_budget_s
             upserts: list[tuple[str, str, bytes]] = []
             deletes: list[tuple[str, str]] = []
-            count = 0
             for topic, keys in dirty.items():
                 table = state.tables[topic]
-                if full:
-                    keys = keys | table.keys()
-                for key in keys:
-                    row = table.get(key)
-                    if row is None:
-                        deletes.append((topic.value, key))
-                    else:
-                        upserts.append((topic.value, key, encode_snapshot_row(row)))
-                    count += 1
-                    if count % ENCODE_SLICE == 0:
+                # A full save replaces every row: the rows there are now, no deletes. The
+                # keys are copied to a list at C speed (a union of sets, or a Python loop
+                # over a million keys, would stall the loop), then encoded in slices.
+                todo = list(table.keys()) if full else list(keys)
+                name = topic.value
+                for i in range(0, len(todo), _CHUNK):
+                    for key in todo[i : i + _CHUNK]:
+                        row = table.get(key)
+                        if row is not None:
+                            upserts.append((name, key, encode_snapshot_row(row)))
+                        elif not full:
+                            deletes.append((name, key))
+                    if clock() - slice_started >= budget:
                         await asyncio.sleep(0)
+                        slice_started = clock()
             encode_s = time.perf_counter() - started
             loop = asyncio.get_running_loop()
             try:

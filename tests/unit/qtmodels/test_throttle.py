@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from pytestqt.qtbot import QtBot
 
@@ -92,3 +94,31 @@ def test_flush_runs_the_trailing_call_now_and_cancel_drops_it(
 def test_negative_interval_is_refused(counter: Counter) -> None:
     with pytest.raises(ValueError, match="interval_ms"):
         Throttle(counter, -1)
+
+
+def test_a_slow_call_stretches_the_quiet_time_after_it(qtbot: QtBot) -> None:
+    calls: list[float] = []
+
+    def slow() -> None:
+        calls.append(time.monotonic())
+        time.sleep(0.03)  # 30 ms of work: at factor 4, 120 ms of quiet must follow
+
+    throttle = Throttle(slow, 10, slow_factor=4)
+    throttle()
+    assert throttle.gap_ms >= 120
+    throttle()
+    assert throttle.pending
+    qtbot.waitUntil(lambda: len(calls) == 2, timeout=2000)
+    # The gap counts from the end of the first call (Qt's coarse timers may fire 5% early).
+    assert calls[1] - calls[0] >= 0.03 + 0.12 * 0.9
+
+
+def test_a_fast_call_keeps_the_plain_interval(counter: Counter) -> None:
+    throttle = Throttle(counter, INTERVAL_MS, slow_factor=4)
+    throttle()
+    assert throttle.gap_ms == INTERVAL_MS
+
+
+def test_negative_slow_factor_is_refused(counter: Counter) -> None:
+    with pytest.raises(ValueError, match="slow_factor"):
+        Throttle(counter, 10, slow_factor=-1)

@@ -1,0 +1,290 @@
+"""Event-loop stalls while the window is open and a large changelog catches up.
+
+Run: ``.venv/bin/python benchmarks/desk_catchup.py [--records 1000000]``. It starts a
+loopback broker and fills it with a gym (400 classes, 24 instructors, 5,000 members) and
+``--records`` booking changes (keys repeat: N/2 distinct; ~5% tombstones; a few poison
+records). Then, in a fresh process, it opens the app's desk (receptionist board, real
+widgets, snapshots on as in the app; Qt offscreen unless ``QT_QPA_PLATFORM`` says
+otherwise) and lets it catch up to live while a task sleeps 1 ms at a time on the qasync
+loop: how late each wake-up comes is a stall of the loop. It prints the longest stall, a
+histogram of stalls, and what ran during the longest ones: the bridge's flushes (model
+updates), window repaints, snapshot saves and garbage collections. Target:
+longest stall < 20 ms.
+
+``--slow-callbacks`` also turns on asyncio's debug mode (qasync logs every callback that
+runs for more than 20 ms, naming it).
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import psutil
+from _common import (
+    GcWatch,
+    GymShape,
+    LoopTicker,
+    child,
+    child_env,
+    fill_broker,
+    machine,
+    make_desk,
+)
+
+from gymdesk.domain.contract import Topic
+
+TARGET_MS = 20.0
+
+
+class Timeline:
+    """Intervals of known work on the loop's thread: flushes, repaints, snapshot saves."""
+
+    def __init__(self) -> None:
+        self.spans: list[tuple[str, float, float]] = []  # (what, start, end), perf_counter
+
+    def timed(self, what: str, call: Any, *args: Any) -> Any:
+        """Run ``call`` and keep how long it took."""
+        started = time.perf_counter()
+        try:
+            return call(*args)
+        finally:
+            self.spans.append((what, started, time.perf_counter()))
+
+    def within(self, start: float, end: float) -> dict[str, float]:
+        """Return milliseconds of each kind of work that overlapped ``start..end``."""
+        found: dict[str, float] = {}
+        for what, s, e in self.spans:
+            overlap = min(e, end) - max(s, start)
+            if overlap > 0:
+                found[what] = found.get(what, 0.0) + overlap * 1000
+        return found
+
+
+def instrument(desk: Any, timeline: Timeline) -> Any:
+    """Time the bridge's flushes, the window's repaints and the snapshot saves."""
+    from PySide6.QtCore import QCoreApplication, QEvent, QObject
+
+    throttle = desk.bridge._throttle  # benchmark only: the flush the throttle calls
+    flush = throttle._callback
+    throttle._callback = lambda: timeline.timed("bridge flush (models, board)", flush)
+
+    update_type = QEvent.Type.UpdateRequest
+
+    class FrameWatcher(QObject):
+        """Times each repaint of the whole window."""
+
+        inside = False
+
+        def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+            if event.type() != update_type or self.inside:
+                return False
+            self.inside = True
+            try:
+                timeline.timed("window repaint", QCoreApplication.sendEvent, watched, event)
+            finally:
+                self.inside = False
+            return True
+
+    watcher = FrameWatcher()
+    desk.window.installEventFilter(watcher)
+
+    snapshot = desk.snapshot
+    if snapshot is not None:
+        save = snapshot.save
+
+        async def timed_save(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            stats = await save(*args, **kwargs)
+            timeline.spans.append(("snapshot save (incl. yields)", started, time.perf_counter()))
+            return stats
+
+        snapshot.save = timed_save
+    return watcher
+
+
+class GapTicker(LoopTicker):
+    """A loop ticker that also keeps where the longest gaps were."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.spans: list[tuple[float, float]] = []  # (start, end) of gaps over 20 ms
+
+    async def _run(self) -> None:
+        """Tick until cancelled, keeping the long gaps' positions."""
+        clock, period = time.perf_counter, self.period_s
+        while True:
+            before = clock()
+            await asyncio.sleep(period)
+            after = clock()
+            gap = after - before - period
+            self.gaps.append(gap)
+            if gap > TARGET_MS / 1000:
+                self.spans.append((before, after))
+
+
+async def catch_up(bootstrap: str, state_dir: Path, slow_callbacks: bool) -> dict[str, Any]:
+    """Open the desk, catch up with a 1 ms ticker running, and return the figures."""
+    if slow_callbacks:
+        loop = asyncio.get_running_loop()
+        loop.set_debug(True)
+        loop.slow_callback_duration = TARGET_MS / 1000
+    desk = make_desk(bootstrap, state_dir)
+    timeline = Timeline()
+    keep = instrument(desk, timeline)
+    ticker = GapTicker()
+    ticker.start()
+    started = time.perf_counter()
+    cpu_before = psutil.Process().cpu_times()
+    gc_watch = GcWatch().__enter__()
+    desk.start()
+    try:
+        await asyncio.wait_for(desk.reader.live_event.wait(), 1800)
+        elapsed = time.perf_counter() - started
+        await ticker.stop()
+        gc_watch.__exit__()
+        for generation, s, e in gc_watch.pauses:
+            timeline.spans.append((f"garbage collection (gen {generation})", s, e))
+        cpu = psutil.Process().cpu_times()
+        offsets = desk.reader.offsets
+        records = sum(offsets.values())  # a fresh desk reads from the start
+        worst = sorted(ticker.spans, key=lambda span: span[0] - span[1])[:10]
+        kinds: dict[str, float] = {}
+        for what, s, e in timeline.spans:
+            kinds[what] = kinds.get(what, 0.0) + (e - s)
+        counts: dict[str, int] = {}
+        for what, _, _ in timeline.spans:
+            counts[what] = counts.get(what, 0) + 1
+        return {
+            "seconds": elapsed,
+            "records": records,
+            "booking_rows": len(desk.state.tables[Topic.BOOKINGS]),
+            "loop": ticker.summary(),
+            "cpu_s": cpu.user + cpu.system - cpu_before.user - cpu_before.system,
+            "peak_rss_mb": psutil.Process().memory_info().rss / 2**20,
+            "worst": [
+                {
+                    "at_s": s - started,
+                    "ms": (e - s) * 1000 - 1,
+                    "work": {k: round(v, 1) for k, v in timeline.within(s, e).items()},
+                }
+                for s, e in worst
+            ],
+            "gc": gc_watch.summary(),
+            "work_totals_s": {k: round(v, 2) for k, v in kinds.items()},
+            "work_counts": counts,
+            "longest_work_ms": {
+                what: round(max((e - s) * 1000 for w, s, e in timeline.spans if w == what), 1)
+                for what in counts
+            },
+        }
+    finally:
+        await ticker.stop()
+        await desk.stop()
+        del keep
+
+
+def run_desk(bootstrap: str, slow_callbacks: bool) -> dict[str, Any]:
+    """Run the catch-up on a qasync loop over a QApplication."""
+    import PySide6.QtWidgets  # noqa: F401  (before pyqtgraph)
+    import qasync
+    from PySide6.QtWidgets import QApplication
+
+    logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
+    app = QApplication.instance() or QApplication(["gymdesk-bench"])
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    try:
+        with tempfile.TemporaryDirectory(prefix="gymdesk-catchup-") as tmp:
+            return loop.run_until_complete(catch_up(bootstrap, Path(tmp), slow_callbacks))
+    finally:
+        with contextlib.suppress(Exception):
+            loop.run_until_complete(asyncio.sleep(0.05))
+        loop.close()
+        asyncio.set_event_loop(None)
+
+
+def report(fig: dict[str, Any]) -> None:
+    """Print the figures."""
+    loop = fig["loop"]
+    print(f"machine: {machine()}")
+    print(
+        f"caught up {fig['records']:,} records in {fig['seconds']:.1f} s "
+        f"({fig['records'] / fig['seconds']:,.0f} rec/s) with the window open; "
+        f"{fig['booking_rows']:,} live booking rows; RSS {fig['peak_rss_mb']:.0f} MiB; "
+        f"{fig['cpu_s']:.1f} s CPU"
+    )
+    verdict = "met" if loop["max_ms"] < TARGET_MS else "NOT met"
+    print(
+        f"longest event-loop stall: {loop['max_ms']:.1f} ms (target < {TARGET_MS:.0f} ms: "
+        f"{verdict}); p99 {loop['p99_ms']:.1f} ms over {loop['ticks']:,} ticks"
+    )
+    print(
+        f"stalls > 20 ms: {loop['over_20ms']}, > 50 ms: {loop['over_50ms']}, "
+        f"> 100 ms: {loop['over_100ms']}"
+    )
+    print("work on the loop's thread (total s / count / longest ms):")
+    for what, total in sorted(fig["work_totals_s"].items()):
+        print(
+            f"  {what:32s} {total:7.2f} s  {fig['work_counts'][what]:6d}  "
+            f"{fig['longest_work_ms'][what]:8.1f} ms"
+        )
+    gc = fig["gc"]
+    print(
+        f"garbage collections: {gc['collections']} ({gc['full']} full), "
+        f"{gc['total_s']:.2f} s in all, longest {gc['longest_ms']:.1f} ms"
+    )
+    print("longest stalls, with the work that overlapped them (ms):")
+    for stall in fig["worst"]:
+        work = ", ".join(f"{k} {v:.1f}" for k, v in stall["work"].items()) or "none of these"
+        print(f"  at {stall['at_s']:7.2f} s: {stall['ms']:6.1f} ms  <- {work}")
+
+
+def main() -> None:
+    """Fill a broker, catch up with the window open in a fresh process, print the stalls."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--slow-callbacks", action="store_true")
+    parser.add_argument("--phase", choices=("desk",))
+    parser.add_argument("--bootstrap")
+    args = parser.parse_args()
+    if args.phase == "desk":
+        print(json.dumps(run_desk(args.bootstrap, args.slow_callbacks)))
+        return
+    from gymdesk.sim.broker import EmbeddedBroker
+
+    with EmbeddedBroker() as broker:
+        t0 = time.perf_counter()
+        sent = asyncio.run(
+            fill_broker(broker.bootstrap_servers, GymShape(), args.records, seed=args.seed)
+        )
+        print(f"filled {sent:,} records in {time.perf_counter() - t0:.1f} s", flush=True)
+        argv = [sys.executable, __file__, "--phase", "desk", "--bootstrap"]
+        argv.append(broker.bootstrap_servers)
+        if args.slow_callbacks:
+            argv.append("--slow-callbacks")
+        with child(argv, env=child_env(), stdout=subprocess.PIPE) as proc:
+            # A hung desk must not hang the benchmark: child() kills it on the way out.
+            output, _ = proc.communicate(timeout=1800)
+            if proc.returncode != 0:
+                raise SystemExit(f"the desk process failed ({proc.returncode})")
+    report(json.loads(output.strip().splitlines()[-1]))
+
+
+if __name__ == "__main__":
+    main()

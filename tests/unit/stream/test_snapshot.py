@@ -1,0 +1,178 @@
+"""SnapshotStore: a save and a restore give back the state; small tables are shown first."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from gymdesk.domain.changes import Changes, View
+from gymdesk.domain.contract import Topic
+from gymdesk.domain.state import GymState, StateSettings
+from gymdesk.stream import snapshot as snapshot_module
+from gymdesk.stream.snapshot import SnapshotError, SnapshotStore
+from tests.conftest import run
+from tests.unit.domain.records import (
+    PERIOD,
+    booking_json,
+    class_json,
+    instructor_json,
+    member_json,
+)
+
+PREFIX = "t."
+BOOKINGS = 3000
+
+
+def gym() -> GymState:
+    """A state with two instructors, ten classes, members and a few thousand bookings."""
+    state = GymState(StateSettings(prefix=PREFIX, period=PERIOD))
+    changes = Changes()
+    for i in range(2):
+        state.apply(
+            Topic.INSTRUCTORS, f"i{i}".encode(), instructor_json(f"Coach {i}"), 0, 0, changes
+        )
+    for m in range(50):
+        state.apply(Topic.MEMBERS, f"m{m}".encode(), member_json(f"Member {m}"), 0, 0, changes)
+    for c in range(10):
+        state.apply(Topic.CLASSES, f"c{c}".encode(), class_json(f"i{c % 2}", 500), 0, 0, changes)
+    statuses = ("booked", "checked_in", "cancelled", "waitlisted")
+    for b in range(BOOKINGS):
+        value = booking_json(f"c{b % 10}", statuses[b % 4], member_id=f"m{b % 50}")
+        state.apply(Topic.BOOKINGS, f"b{b}".encode(), value, 0, b, changes)
+    return state
+
+
+def saved(tmp_path: Path) -> tuple[GymState, Path]:
+    """Save a gym to a snapshot file; return the state and the file."""
+    state, path = gym(), tmp_path / "snap.sqlite"
+
+    async def save() -> None:
+        store = SnapshotStore(path)
+        try:
+            await store.save(state, "cluster-1", {(PREFIX + "bookings", 0): BOOKINGS})
+        finally:
+            store.close()
+
+    run(save())
+    return state, path
+
+
+def restored(path: Path, **kwargs: object) -> tuple[GymState, object]:
+    """Restore a snapshot file into a fresh state; return it and the restore's result."""
+    state = GymState(StateSettings(prefix=PREFIX, period=PERIOD))
+
+    async def restore() -> object:
+        store = SnapshotStore(path)
+        try:
+            return await store.restore(state, Changes(), **kwargs)  # type: ignore[arg-type]
+        finally:
+            store.close()
+
+    return state, run(restore())
+
+
+def test_a_restore_gives_back_every_table_and_aggregate(tmp_path: Path) -> None:
+    original, path = saved(tmp_path)
+    state, info = restored(path)
+    assert info is not None
+    assert info.cluster_id == "cluster-1"  # type: ignore[attr-defined]
+    assert info.offsets == {(PREFIX + "bookings", 0): BOOKINGS}  # type: ignore[attr-defined]
+    for topic in Topic:
+        assert dict(state.tables[topic]) == dict(original.tables[topic]), topic
+    assert list(state.class_views()) == list(original.class_views())
+    assert list(state.instructor_views()) == list(original.instructor_views())
+
+
+def test_the_small_tables_are_reported_before_the_bookings_load(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, path = saved(tmp_path)
+    # Small slices and no pause between reports, so the bookings arrive in several parts.
+    monkeypatch.setattr(snapshot_module, "LOAD_SLICE", 500)
+    monkeypatch.setattr(snapshot_module, "PROGRESS_INTERVAL_S", 0.0)
+    monkeypatch.setattr(snapshot_module, "LOAD_BUDGET_S", 0.0)
+    seen: list[tuple[int, int, bool, bool]] = []
+    state = GymState(StateSettings(prefix=PREFIX, period=PERIOD))
+
+    def on_progress(part: Changes) -> None:
+        seen.append(
+            (
+                len(state.tables[Topic.CLASSES]),
+                len(state.tables[Topic.BOOKINGS]),
+                part.touched(View.CLASSES),
+                part.touched(View.BOOKINGS),
+            )
+        )
+
+    async def restore() -> Changes:
+        store = SnapshotStore(path)
+        store.slice_budget_s = 0.0
+        changes = Changes()
+        try:
+            await store.restore(state, changes, on_progress=on_progress)
+        finally:
+            store.close()
+        return changes
+
+    changes = run(restore())
+    # First: every class, no booking yet -- the board can paint its classes.
+    assert seen[0] == (10, 0, True, False)
+    # Then the bookings in parts, each with the classes whose counts moved.
+    with_bookings = [s for s in seen if s[3]]
+    assert len(with_bookings) > 2
+    assert all(s[2] for s in with_bookings)
+    assert [s[1] for s in with_bookings] == sorted(s[1] for s in with_bookings)
+    assert seen[-1][1] == BOOKINGS
+    # The caller's report holds everything that was loaded.
+    assert changes.touched(View.CLASSES)
+    assert changes.touched(View.BOOKINGS)
+    assert changes.touched(View.MEMBERS)
+
+
+def test_a_restore_without_a_listener_still_reports_into_changes(tmp_path: Path) -> None:
+    _, path = saved(tmp_path)
+    state, info = restored(path)
+    assert info is not None
+    assert len(state.tables[Topic.BOOKINGS]) == BOOKINGS
+
+
+def test_a_damaged_row_raises_snapshot_error(tmp_path: Path) -> None:
+    _, path = saved(tmp_path)
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute("UPDATE rows SET value = ? WHERE topic = 'bookings' AND key = 'b7'", (b"{",))
+    conn.close()
+    with pytest.raises(SnapshotError, match="damaged row bookings/b7"):
+        restored(path)
+
+
+def test_no_snapshot_file_restores_nothing(tmp_path: Path) -> None:
+    state, info = restored(tmp_path / "missing.sqlite")
+    assert info is None
+    assert not state.tables[Topic.CLASSES]
+
+
+def test_an_incremental_save_writes_updates_and_deletes(tmp_path: Path) -> None:
+    state, path = gym(), tmp_path / "snap.sqlite"
+
+    async def save_twice() -> None:
+        store = SnapshotStore(path)
+        try:
+            await store.save(state, "cluster-1", {})
+            changes = Changes()
+            state.apply(Topic.BOOKINGS, b"b1", None, 0, 0, changes)
+            state.apply(Topic.BOOKINGS, b"b2", booking_json("c3", "no_show"), 0, 0, changes)
+            state.apply(Topic.CLASSES, b"c9", None, 0, 0, changes)
+            stats = await store.save(state, "cluster-1", {})
+            assert stats.rows == 3  # only what changed since the first save
+        finally:
+            store.close()
+
+    run(save_twice())
+    back, _ = restored(path)
+    for topic in Topic:
+        assert dict(back.tables[topic]) == dict(state.tables[topic]), topic
+    assert "b1" not in back.tables[Topic.BOOKINGS]
+    assert list(back.class_views()) == list(state.class_views())
