@@ -139,6 +139,7 @@ class Desk:
 async def try_connection(config: AppConfig, timeout: float = 8.0) -> str:  # noqa: ASYNC109
     """Try to reach the cluster; return a one-line result for the settings dialog."""
     from aiokafka.admin import AIOKafkaAdminClient
+    from aiokafka.errors import KafkaConnectionError
 
     from gymdesk.domain.contract import ALL_TOPICS
 
@@ -152,6 +153,11 @@ async def try_connection(config: AppConfig, timeout: float = 8.0) -> str:  # noq
     try:
         await asyncio.wait_for(admin.start(), timeout)
         names = set(await asyncio.wait_for(admin.list_topics(), timeout))
+    except KafkaConnectionError:
+        # aiokafka's own text lists resolved socket tuples; people need the address.
+        return f"✗ Cannot reach {config.bootstrap_servers}: no Kafka broker answered there"
+    except TimeoutError:
+        return f"✗ No answer from {config.bootstrap_servers} within {timeout:g} s"
     except Exception as exc:
         return f"✗ {one_line(exc)}"
     finally:

@@ -12,6 +12,7 @@ import contextlib
 import logging
 import signal
 import tempfile
+from collections.abc import Mapping
 from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any, Final
@@ -24,8 +25,16 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from gymdesk.app.config import AppConfig, ConfigError, default_config_path, to_toml
 from gymdesk.app.credentials import keyring_available, save_password
 from gymdesk.app.desk import Desk, DeskCallbacks, try_connection
+from gymdesk.app.signals import run_until_signalled
 from gymdesk.ui.resources import app_icon
-from gymdesk.ui.settings import ConnectionChoice, SettingsDialog, ask_first_run, ask_role
+from gymdesk.ui.settings import (
+    ConnectionChoice,
+    SettingsDialog,
+    TestConnection,
+    ask_first_run,
+    ask_role,
+)
+from gymdesk.ui.theme import LIGHT, apply_theme
 from gymdesk.ui.window import ROLES
 
 log = logging.getLogger(__name__)
@@ -42,6 +51,8 @@ def _application() -> QApplication:
     app.setApplicationName(APPLICATION)
     app.setApplicationDisplayName("gymdesk")
     app.setWindowIcon(app_icon())
+    # Dialogs before the window (first run, role question) wear the desk's theme too.
+    apply_theme(app, LIGHT)
     # The loop ends when the shutdown sequence says so, not when a window closes.
     app.setQuitOnLastWindowClosed(False)
     return app
@@ -65,6 +76,49 @@ def choose_role(explicit: str | None, config: AppConfig, settings: QSettings) ->
     role = ask_role() or "receptionist"
     settings.setValue("role", role)
     return role
+
+
+def connection_test(config: AppConfig) -> TestConnection:
+    """Return what the settings dialog's "Test connection" runs: the values as entered."""
+
+    async def test(values: dict[str, Any]) -> str:
+        """Try the settings as entered, on the running loop; return one line."""
+        try:
+            trial = replace(config, **values)
+        except (TypeError, ValueError) as exc:
+            return f"✗ {exc}"
+        return await try_connection(trial)
+
+    return test
+
+
+def store_settings(
+    config: AppConfig,
+    values: Mapping[str, Any],
+    password: str | None,
+    path: Path | None,
+) -> AppConfig:
+    """Apply the dialog's values; the password goes to the keyring, the rest to the file.
+
+    Returns the config to run with (carrying the password for this session); raises
+    ConfigError when the values cannot be used. Without a keyring the password is kept
+    for this session only, never written anywhere.
+    """
+    new_config = replace(config, **values)
+    new_config.state_settings()  # raises ConfigError on a bad zone or threshold
+    if password:
+        if new_config.username and not save_password(
+            new_config.username, new_config.bootstrap_servers, password
+        ):
+            log.warning("no keyring: the password is kept for this session only")
+        new_config = replace(new_config, password=password)
+    if path is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(to_toml(new_config), encoding="utf-8")
+        except OSError as exc:
+            log.warning("cannot save settings to %s: %s", path, exc)
+    return new_config
 
 
 class Session:
@@ -122,21 +176,12 @@ class Session:
         if self.desk is None:
             return
         config = self.config
-
-        async def test(values: dict[str, Any]) -> str:
-            """Try the settings as entered."""
-            try:
-                trial = replace(config, **values)
-            except (TypeError, ValueError) as exc:
-                return f"✗ {exc}"
-            return await try_connection(trial)
-
         locations = sorted({view.location for view in self.desk.state.class_views()})
         values = {f.name: getattr(config, f.name) for f in fields(config) if f.name != "password"}
         dialog = SettingsDialog(
             values,
             self.role,
-            test_connection=test,
+            test_connection=connection_test(config),
             keyring_available=keyring_available(),
             locations=locations,
             parent=self.desk.window,
@@ -147,24 +192,12 @@ class Session:
     def _on_settings_accepted(self, dialog: SettingsDialog) -> None:
         """Write the new settings (never the password) and restart the desk with them."""
         try:
-            new_config = replace(self.config, **dialog.values())
-            new_config.state_settings()  # raises ConfigError on a bad zone or threshold
+            new_config = store_settings(
+                self.config, dialog.values(), dialog.entered_password(), self.config_path
+            )
         except ConfigError as exc:
             QMessageBox.warning(dialog.parentWidget(), "gymdesk", f"Not saved: {exc}")
             return
-        password = dialog.entered_password()
-        if password:
-            if new_config.username and not save_password(
-                new_config.username, new_config.bootstrap_servers, password
-            ):
-                log.warning("no keyring: the password is kept for this session only")
-            new_config = replace(new_config, password=password)
-        if self.config_path is not None:
-            try:
-                self.config_path.parent.mkdir(parents=True, exist_ok=True)
-                self.config_path.write_text(to_toml(new_config), encoding="utf-8")
-            except OSError as exc:
-                log.warning("cannot save settings to %s: %s", self.config_path, exc)
         self.role = new_config.role or self.role
         self.settings.setValue("role", self.role)
         self.config = new_config
@@ -204,7 +237,7 @@ def _run_on_loop(app: QApplication, main: asyncio.Future[int] | object) -> int:
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     try:
-        result = loop.run_until_complete(main)
+        result: int = run_until_signalled(loop, main)  # type: ignore[arg-type]
     finally:
         # Let aiokafka's closing callbacks run, then close the loop.
         with contextlib.suppress(Exception):

@@ -53,7 +53,8 @@ class AlertPresenter(QObject):
         self._sweep.timeout.connect(self._on_sweep_timeout)
         bridge.changes_applied.connect(self._on_bridge_changes_applied)
         bridge.status_changed.connect(self._on_bridge_status_changed)
-        log.info("busy-class alerts through %s", adapter.name)
+        # make_adapter already said which adapter it chose: once is enough.
+        log.debug("busy-class alerts through %s", adapter.name)
 
     def start(self) -> None:
         """Start checking for due alerts every second."""

@@ -141,15 +141,22 @@ class FillBarDelegate(BoardDelegate):
         text_rect.setHeight(rect.height() - bar_h - 8)
         painter.setFont(opt.font)
         painter.setPen(QColor("#ffffff" if selected else self.theme.text))
-        painter.drawText(
-            text_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text
+        # The count lines up with its column title (right for a number column).
+        horizontal = (
+            Qt.AlignmentFlag.AlignRight
+            if opt.displayAlignment & Qt.AlignmentFlag.AlignRight
+            else Qt.AlignmentFlag.AlignLeft
         )
+        painter.drawText(text_rect, horizontal | Qt.AlignmentFlag.AlignVCenter, text)
         track = QRectF(rect.left() + pad, rect.bottom() - bar_h - 6, rect.width() - 2 * pad, bar_h)
         painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(QColor(self.theme.bar_track))
+        # On the selection colour the accent bar would vanish: white on a pale track there.
+        painter.setBrush(QColor(255, 255, 255, 90) if selected else QColor(self.theme.bar_track))
         painter.drawRoundedRect(track, bar_h / 2, bar_h / 2)
         if fraction > 0:
-            if fraction >= 1.0:
+            if selected:
+                colour = "#ffffff"
+            elif fraction >= 1.0:
                 colour = self.theme.bad
             elif fraction >= self.busy_threshold:
                 colour = self.theme.warn

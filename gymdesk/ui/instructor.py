@@ -15,14 +15,14 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     QSettings,
     Qt,
+    QTimer,
 )
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtGui import QColor, QFont, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QFrame,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QSplitter,
     QTableView,
@@ -44,12 +44,14 @@ from gymdesk.qtmodels.models import (
 )
 from gymdesk.qtmodels.throttle import Throttle
 from gymdesk.ui.charts import make_plot
+from gymdesk.ui.columns import Column, ColumnFitter
 from gymdesk.ui.delegates import BoardDelegate, FillBarDelegate
 from gymdesk.ui.theme import LIGHT
 
 SETTINGS_GROUP: Final = "instructor"
 CHART_INTERVAL_MS: Final = 1000
 _HIDDEN_COLUMNS: Final = (ClassBoardModel.INSTRUCTOR,)
+_NUMBER_ALIGNMENT: Final = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 
 
 def _class_id(index: QModelIndex | QPersistentModelIndex) -> str | None:
@@ -75,6 +77,12 @@ class MyClassesProxy(QIdentityProxyModel):
                     if column == ClassBoardModel.TIME:
                         return format_datetime(view.starts_at, self._zone)
                     return str(view.no_show)
+        if (
+            role == int(Qt.ItemDataRole.TextAlignmentRole)
+            and index.isValid()
+            and index.column() == ClassBoardModel.STATUS
+        ):
+            return _NUMBER_ALIGNMENT  # a count now, not a badge: aligned with the others
         return super().data(index, role)
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
@@ -91,6 +99,12 @@ class MyClassesProxy(QIdentityProxyModel):
             and section == ClassBoardModel.TIME
         ):
             return "When"
+        if (
+            orientation is Qt.Orientation.Horizontal
+            and role == int(Qt.ItemDataRole.TextAlignmentRole)
+            and section == ClassBoardModel.STATUS
+        ):
+            return _NUMBER_ALIGNMENT
         return super().headerData(section, orientation, role)
 
 
@@ -191,20 +205,19 @@ class InstructorPage(QWidget):
         )
         self.table.setItemDelegate(self.row_delegate)
         self.table.setItemDelegateForColumn(ClassBoardModel.BOOKED, self.fill_delegate)
-        header = self.table.horizontalHeader()
-        header.setStretchLastSection(False)
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(ClassBoardModel.CLASS, QHeaderView.ResizeMode.Stretch)
-        for column, width in (
-            (ClassBoardModel.TIME, 170),
-            (ClassBoardModel.CLASS, 170),
-            (ClassBoardModel.ROOM, 130),
-            (ClassBoardModel.BOOKED, 170),
-            (ClassBoardModel.WAITLIST, 90),
-            (ClassBoardModel.CHECKED_IN, 110),
-            (ClassBoardModel.STATUS, 100),
-        ):
-            header.resizeSection(column, width)
+        # Widths from the font, spare room to the text columns; a person may drag them.
+        self.columns = ColumnFitter(
+            self.table,
+            {
+                ClassBoardModel.TIME: Column("Wed 25 Nov 19:00"),
+                ClassBoardModel.CLASS: Column("Spin Express", grow=3),
+                ClassBoardModel.ROOM: Column("Reformer Studio", grow=2),
+                ClassBoardModel.BOOKED: Column("00 / 00", grow=1, extra=56),
+                ClassBoardModel.WAITLIST: Column("00"),
+                ClassBoardModel.CHECKED_IN: Column("00"),
+                ClassBoardModel.STATUS: Column("00"),
+            },
+        )
 
         self.plot, self.axis = make_plot(LIGHT)
         self.plot.setLabel("left", "Fill", units="%")
@@ -251,6 +264,14 @@ class InstructorPage(QWidget):
         self._chart_throttle = Throttle(self._update_chart, CHART_INTERVAL_MS, self)
         bridge.changes_applied.connect(self._on_bridge_changes_applied)
         self.instructors.rowsInserted.connect(self._on_instructors_rows_inserted)
+        # Bring the next class to the top once the rows are in, until someone scrolls.
+        self._scrolled = False
+        self._follow_timer = QTimer(self)
+        self._follow_timer.setSingleShot(True)
+        self._follow_timer.setInterval(0)
+        self._follow_timer.timeout.connect(self._scroll_to_upcoming)
+        self.table.verticalScrollBar().actionTriggered.connect(self._on_table_scrolled_by_hand)
+        self.proxy.rowsInserted.connect(self._on_proxy_rows_inserted)
         self._set_range()
         self.set_instructor(None)
 
@@ -275,6 +296,8 @@ class InstructorPage(QWidget):
             self.who.setCurrentIndex(row)
             self.who.blockSignals(False)
         chosen = instructor_id is not None
+        self._scrolled = False
+        self._follow_timer.start()
         self.hint.setVisible(not chosen)
         self._update_totals()
         self._update_chart()
@@ -336,6 +359,34 @@ class InstructorPage(QWidget):
         if xs.size:
             self.plot.setXRange(float(xs.min()), float(xs.max()), padding=0.03)
 
+    def _scroll_to_upcoming(self) -> None:
+        """Show the next class (or the running one) at the top, the week's past above it."""
+        if self._scrolled or not self.table.isVisible():
+            return
+        now = self._clock()
+        for row in range(self.proxy.rowCount()):
+            view = self.proxy.index(row, 0).data(ClassViewRole)
+            if isinstance(view, ClassView) and view.ends_at > now:
+                self.table.scrollTo(
+                    self.proxy.index(row, ClassBoardModel.TIME),
+                    QAbstractItemView.ScrollHint.PositionAtTop,
+                )
+                return
+
+    def _on_table_scrolled_by_hand(self, action: int) -> None:
+        """Someone scrolled: leave the list where they put it."""
+        self._scrolled = True
+
+    def _on_proxy_rows_inserted(self, *args: object) -> None:
+        """Classes arrived (catch-up): keep the next one in view."""
+        if not self._scrolled:
+            self._follow_timer.start()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """Once on screen, bring the next class into view."""
+        super().showEvent(event)
+        self._follow_timer.start()
+
     def _on_bridge_changes_applied(self, changes: Changes) -> None:
         """Totals now, the chart at most once a second."""
         if changes.touched(View.INSTRUCTORS):
@@ -350,7 +401,7 @@ class InstructorPage(QWidget):
         settings.beginGroup(SETTINGS_GROUP)
         settings.setValue("id", self.instructor_id or "")
         settings.setValue("splitter", self.splitter.saveState())
-        settings.setValue("columns", self.table.horizontalHeader().saveState())
+        self.columns.save(settings, "columns")
         settings.endGroup()
 
     def restore_state(self, settings: QSettings) -> None:
@@ -358,14 +409,14 @@ class InstructorPage(QWidget):
         settings.beginGroup(SETTINGS_GROUP)
         instructor_id = settings.value("id")
         splitter = settings.value("splitter")
-        columns = settings.value("columns")
+        self.columns.restore(settings, "columns")
         settings.endGroup()
+        # A saved header state carries hidden flags of its own: this view hides these.
+        for column in _HIDDEN_COLUMNS:
+            self.table.hideColumn(column)
+        self.columns.fit()
         if isinstance(splitter, QByteArray | bytes):
             self.splitter.restoreState(QByteArray(splitter))
-        if isinstance(columns, QByteArray | bytes):
-            self.table.horizontalHeader().restoreState(QByteArray(columns))
-            for column in _HIDDEN_COLUMNS:
-                self.table.hideColumn(column)
         if isinstance(instructor_id, str) and instructor_id:
             self.set_instructor(instructor_id)
 

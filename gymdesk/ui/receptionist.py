@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from typing import Final
+from typing import Any, Final
 
 from PySide6.QtCore import (
     QByteArray,
@@ -12,10 +12,19 @@ from PySide6.QtCore import (
     QModelIndex,
     QPersistentModelIndex,
     QSettings,
+    QSortFilterProxyModel,
     Qt,
     QTimer,
 )
-from PySide6.QtGui import QFont, QKeySequence, QShortcut, QShowEvent
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetrics,
+    QKeySequence,
+    QResizeEvent,
+    QShortcut,
+    QShowEvent,
+)
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractItemView,
@@ -43,8 +52,12 @@ from gymdesk.qtmodels.models import (
     ClassFilterProxy,
     ClassViewRole,
     FillRole,
+    RosterEntry,
     RosterModel,
+    SortRole,
+    ViewRole,
 )
+from gymdesk.ui.columns import Column, ColumnFitter
 from gymdesk.ui.delegates import (
     NEXT,
     NOW,
@@ -53,6 +66,7 @@ from gymdesk.ui.delegates import (
     FillBarDelegate,
     TimeDelegate,
 )
+from gymdesk.ui.theme import LIGHT
 
 MARK_INTERVAL_MS: Final = 30_000
 SETTINGS_GROUP: Final = "receptionist"
@@ -62,6 +76,41 @@ def _class_id(index: QModelIndex | QPersistentModelIndex) -> str | None:
     """Return the class id of a board row."""
     view = index.data(ClassViewRole)
     return view.id if isinstance(view, ClassView) else None
+
+
+class RosterOrderProxy(QSortFilterProxyModel):
+    """The roster as the desk reads it: who is coming first, cancellations last, by name."""
+
+    def __init__(self, source: RosterModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setSourceModel(source)
+        self.setDynamicSortFilter(True)
+        self.sort(RosterModel.MEMBER, Qt.SortOrder.AscendingOrder)
+
+    def _key(self, index: QModelIndex | QPersistentModelIndex) -> tuple[Any, Any]:
+        """Return a source row's place: its status, then its member's name."""
+        source = self.sourceModel()
+        row = index.row()
+        return (
+            source.index(row, RosterModel.STATUS).data(SortRole),
+            source.index(row, RosterModel.MEMBER).data(SortRole),
+        )
+
+    def lessThan(
+        self,
+        source_left: QModelIndex | QPersistentModelIndex,
+        source_right: QModelIndex | QPersistentModelIndex,
+    ) -> bool:
+        """Order by status (booked, waitlisted, checked in, no-show, cancelled), then name."""
+        return bool(self._key(source_left) < self._key(source_right))
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0) -> Any:
+        """Grey out cancelled bookings: still listed, but not coming."""
+        if role == int(Qt.ItemDataRole.ForegroundRole):
+            entry = super().data(index, ViewRole)
+            if isinstance(entry, RosterEntry) and entry.status == "cancelled":
+                return QColor(LIGHT.muted)
+        return super().data(index, role)
 
 
 class ReceptionistBoard(QWidget):
@@ -176,18 +225,22 @@ class ReceptionistBoard(QWidget):
         self.table.setItemDelegateForColumn(ClassBoardModel.STATUS, self.badge_delegate)
         header = self.table.horizontalHeader()
         header.setHighlightSections(False)
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(True)
-        for column, width in (
-            (ClassBoardModel.TIME, 125),
-            (ClassBoardModel.CLASS, 165),
-            (ClassBoardModel.ROOM, 140),
-            (ClassBoardModel.INSTRUCTOR, 160),
-            (ClassBoardModel.BOOKED, 150),
-            (ClassBoardModel.WAITLIST, 85),
-            (ClassBoardModel.CHECKED_IN, 105),
-        ):
-            header.resizeSection(column, width)
+        # Widths from the font, spare room to the text columns; a person may drag them.
+        self.columns = ColumnFitter(
+            self.table,
+            {
+                # The time, then the NOW/NEXT badge painted at the cell's right.
+                ClassBoardModel.TIME: Column("00:00", bold=True, scale=1.18, extra=62),
+                ClassBoardModel.CLASS: Column("Spin Express", grow=3, bold=True, scale=1.18),
+                ClassBoardModel.ROOM: Column("Reformer Studio", grow=2),
+                ClassBoardModel.INSTRUCTOR: Column("Sophie Laurent", grow=2),
+                # The count above a fill bar of a readable length.
+                ClassBoardModel.BOOKED: Column("00 / 00", grow=1, extra=56),
+                ClassBoardModel.WAITLIST: Column("00"),
+                ClassBoardModel.CHECKED_IN: Column("00"),
+                ClassBoardModel.STATUS: Column("", extra=64),  # a BUSY or FULL badge
+            },
+        )
         self.empty_label = QLabel()
         self.empty_label.setObjectName("muted")
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -203,7 +256,8 @@ class ReceptionistBoard(QWidget):
         self.roster_detail.setObjectName("muted")
         self.roster_detail.setWordWrap(True)
         self.roster_table = QTableView()
-        self.roster_table.setModel(self.roster)
+        self.roster_order = RosterOrderProxy(self.roster, self)
+        self.roster_table.setModel(self.roster_order)
         self.roster_table.setShowGrid(False)
         self.roster_table.setAlternatingRowColors(True)
         self.roster_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -214,10 +268,15 @@ class ReceptionistBoard(QWidget):
         roster_header.setDefaultAlignment(
             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
         )
-        roster_header.setStretchLastSection(True)
-        roster_header.resizeSection(RosterModel.MEMBER, 190)
-        roster_header.resizeSection(RosterModel.STATUS, 110)
-        roster_header.resizeSection(RosterModel.CHANNEL, 90)
+        self.roster_columns = ColumnFitter(
+            self.roster_table,
+            {
+                RosterModel.MEMBER: Column("Deniz Köhler", grow=3),
+                RosterModel.STATUS: Column("Checked in"),
+                RosterModel.CHANNEL: Column("phone"),
+                RosterModel.UPDATED: Column("Wed 25 Nov 12:03"),
+            },
+        )
 
         board_pane = QWidget()
         board_layout = QVBoxLayout(board_pane)
@@ -234,9 +293,10 @@ class ReceptionistBoard(QWidget):
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(board_pane)
         self.splitter.addWidget(roster_pane)
-        self.splitter.setStretchFactor(0, 7)
-        self.splitter.setStretchFactor(1, 3)
-        self.splitter.setSizes([1070, 460])
+        # The roster needs room for a name, a status, a channel and a day with its time.
+        self.splitter.setStretchFactor(0, 64)
+        self.splitter.setStretchFactor(1, 36)
+        self.splitter.setSizes([980, 550])
         self.splitter.setChildrenCollapsible(False)
 
         layout = QVBoxLayout(self)
@@ -274,6 +334,14 @@ class ReceptionistBoard(QWidget):
         self._mark_timer.start()
 
         self._scrolled = False
+        self._busy_lines: list[str] = []
+        self._auto_selected = False
+        self._selecting = False
+        self._follow_timer = QTimer(self)
+        self._follow_timer.setSingleShot(True)
+        self._follow_timer.setInterval(0)
+        self._follow_timer.timeout.connect(self._scroll_to_now)
+        self.table.verticalScrollBar().actionTriggered.connect(self._on_table_scrolled_by_hand)
         self._refresh_locations()
         self.set_day(self.day)
 
@@ -400,8 +468,14 @@ class ReceptionistBoard(QWidget):
     def _on_table_selection_changed(
         self, selected: QItemSelection, deselected: QItemSelection
     ) -> None:
-        """Show the roster of the selected class."""
+        """Show the roster of the selected class; a person's choice stops the following."""
         view = self.selected_class()
+        if (view.id if view else None) == self.roster.class_id:
+            return  # the same class, only moved (rows came or went above it)
+        if not self._selecting:
+            self._auto_selected = False
+            if view is not None:
+                self._scrolled = True
         self.roster.set_class(view.id if view else None)
         self._update_roster_title()
 
@@ -452,10 +526,14 @@ class ReceptionistBoard(QWidget):
         if changed:
             self.table.viewport().update()
         if not self._scrolled and marks:
-            QTimer.singleShot(0, self, self._scroll_to_now)
+            self._follow_timer.start()
 
     def _scroll_to_now(self) -> None:
-        """Bring the running (or next) class into view once, near the top."""
+        """Keep the running (or next) class near the top until someone scrolls or picks one.
+
+        Rows keep arriving during catch-up and time moves the marks along, so this runs
+        again after each; a person's own scroll or click ends it for the day shown.
+        """
         marks = self.time_delegate.marks
         if self._scrolled or not self.table.isVisible():
             return
@@ -463,15 +541,24 @@ class ReceptionistBoard(QWidget):
             index = self.proxy.index(row, 0)
             if _class_id(index) in marks:
                 self.table.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtTop)
-                if not self.table.selectionModel().hasSelection():
-                    self.table.selectRow(row)  # its roster shows at once
-                self._scrolled = True
+                selection = self.table.selectionModel()
+                if not selection.hasSelection() or self._auto_selected:
+                    self._auto_selected = True
+                    self._selecting = True
+                    try:
+                        self.table.selectRow(row)  # its roster shows at once
+                    finally:
+                        self._selecting = False
                 return
+
+    def _on_table_scrolled_by_hand(self, action: int) -> None:
+        """Someone scrolled the board: stop bringing the running class back into view."""
+        self._scrolled = True
 
     def showEvent(self, event: QShowEvent) -> None:
         """Once on screen, bring the running class into view."""
         super().showEvent(event)
-        QTimer.singleShot(0, self, self._scroll_to_now)
+        self._follow_timer.start()
 
     def marks(self) -> dict[str, str]:
         """Return the now/next marks (class id -> "now" or "next")."""
@@ -488,11 +575,40 @@ class ReceptionistBoard(QWidget):
         if not busy:
             self.busy_banner.hide()
             return
-        lines = [alert_line(v, self.zone) for v in busy[:4]]
-        more = f"  (+{len(busy) - 4} more)" if len(busy) > 4 else ""
-        title = "Expect a busy class" if len(busy) == 1 else "Expect busy classes"
-        self.busy_label.setText(f"{title}:  " + "   ·   ".join(lines) + more)
+        self._busy_lines = [alert_line(v, self.zone) for v in busy]
+        self._render_banner()
         self.busy_banner.show()
+
+    def _render_banner(self) -> None:
+        """Put as many busy classes on the banner's one line as fit, then "+N more".
+
+        One calm line reads at a glance; a wrapped paragraph pushes the board down. Every
+        class is in the tooltip.
+        """
+        lines = self._busy_lines
+        if not lines:
+            return
+        title = "Expect a busy class" if len(lines) == 1 else "Expect busy classes"
+        metrics = QFontMetrics(self.busy_label.font())
+        margins = self.busy_banner.contentsMargins()
+        layout = self.busy_banner.layout()
+        inner = layout.contentsMargins() if layout is not None else margins
+        room = self.width() - margins.left() - margins.right() - inner.left() - inner.right()
+        shown = len(lines)
+        while True:
+            more = f"   (+{len(lines) - shown} more)" if shown < len(lines) else ""
+            text = f"{title}:  " + "   ·   ".join(lines[:shown]) + more
+            if shown <= 1 or metrics.horizontalAdvance(text) <= room:
+                break
+            shown -= 1
+        self.busy_label.setText(text)
+        self.busy_label.setToolTip("\n".join(lines))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """The banner fits its line to the new width."""
+        super().resizeEvent(event)
+        if not self.busy_banner.isHidden():
+            self._render_banner()
 
     def banner_text(self) -> str:
         """Return the busy banner's text ('' when hidden)."""
@@ -533,11 +649,11 @@ class ReceptionistBoard(QWidget):
     # ------------------------------------------------------------------ state
 
     def save_state(self, settings: QSettings) -> None:
-        """Write the splitter, column widths and the location."""
+        """Write the splitter, column widths (and whether chosen by hand) and the location."""
         settings.beginGroup(SETTINGS_GROUP)
         settings.setValue("splitter", self.splitter.saveState())
-        settings.setValue("columns", self.table.horizontalHeader().saveState())
-        settings.setValue("roster_columns", self.roster_table.horizontalHeader().saveState())
+        self.columns.save(settings, "columns")
+        self.roster_columns.save(settings, "roster_columns")
         settings.setValue("location", self.location() or "")
         settings.endGroup()
 
@@ -545,16 +661,12 @@ class ReceptionistBoard(QWidget):
         """Read back the splitter, column widths and the location."""
         settings.beginGroup(SETTINGS_GROUP)
         splitter = settings.value("splitter")
-        columns = settings.value("columns")
-        roster_columns = settings.value("roster_columns")
         location = settings.value("location")
+        self.columns.restore(settings, "columns")
+        self.roster_columns.restore(settings, "roster_columns")
         settings.endGroup()
         if isinstance(splitter, QByteArray | bytes):
             self.splitter.restoreState(QByteArray(splitter))
-        if isinstance(columns, QByteArray | bytes):
-            self.table.horizontalHeader().restoreState(QByteArray(columns))
-        if isinstance(roster_columns, QByteArray | bytes):
-            self.roster_table.horizontalHeader().restoreState(QByteArray(roster_columns))
         # The desk's last choice wins over the configured default.
         if isinstance(location, str):
             self.set_location(location or None)

@@ -114,6 +114,8 @@ class SettingsDialog(QDialog):
         )
         self.keyring_note.setObjectName("muted")
         self.keyring_note.setWordWrap(True)
+        # A wrapped label in a form gets one line's height: reserve two, or it is cut.
+        self.keyring_note.setMinimumHeight(self.keyring_note.fontMetrics().lineSpacing() * 2 + 4)
         self.ca_file = _FileField(values.get("ca_file"), "CA certificate")
         self.cert_file = _FileField(values.get("cert_file"), "Client certificate")
         self.key_file = _FileField(values.get("key_file"), "Client key")
@@ -232,12 +234,23 @@ class SettingsDialog(QDialog):
 
     def _on_test_task_done(self, task: asyncio.Future[str]) -> None:
         """Show the one-line result."""
-        self.test_button.setEnabled(True)
         if task.cancelled():
-            self.test_result.setText("Cancelled")
-            return
+            return  # the dialog closed while testing: nothing left to show it on
+        self.test_button.setEnabled(True)
         error = task.exception()
-        self.test_result.setText(f"✗ {error}" if error else task.result())
+        text = f"✗ {type(error).__name__}: {error}" if error else task.result()
+        lines = text.strip().splitlines() or [""]
+        self.test_result.setText(lines[0])
+
+    def testing(self) -> bool:
+        """Return whether a connection test is under way."""
+        return self._test_task is not None and not self._test_task.done()
+
+    def done(self, result: int) -> None:
+        """Closing the dialog abandons a test still under way."""
+        if self._test_task is not None and not self._test_task.done():
+            self._test_task.cancel()
+        super().done(result)
 
 
 def _section(title: str) -> QLabel:

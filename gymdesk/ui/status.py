@@ -80,6 +80,7 @@ class ConnectionIndicator(QWidget):
         layout.setSpacing(8)
         self.dot = QLabel()
         self.dot.setFixedSize(12, 12)
+        self._colour = _DOT[Phase.CONNECTING]
         self.label = QLabel("Starting…")
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
@@ -106,7 +107,8 @@ class ConnectionIndicator(QWidget):
         text = status_text(status)
         self.label.setText(text)
         colour = _DOT[status.phase] if status is not None else _DOT[Phase.CONNECTING]
-        self.dot.setStyleSheet(f"background: {colour}; border-radius: 6px;")
+        self._colour = colour
+        self._paint_dot()
         catching_up = status is not None and status.phase is Phase.CATCHING_UP
         self.progress.setVisible(catching_up)
         tip = text
@@ -120,6 +122,16 @@ class ConnectionIndicator(QWidget):
             self.progress.setToolTip(progress_tooltip(status))
         self.label.setToolTip(tip)
         self.dot.setToolTip(tip)
+
+    def set_dot_size(self, px: int) -> None:
+        """Size the state dot (larger on the wallboard, to go with its larger text)."""
+        self.dot.setFixedSize(px, px)
+        self._paint_dot()
+
+    def _paint_dot(self) -> None:
+        """Colour the dot with the state's colour, round at its size."""
+        radius = self.dot.width() // 2
+        self.dot.setStyleSheet(f"background: {self._colour}; border-radius: {radius}px;")
 
     def _on_bridge_changes_applied(self, changes: Changes) -> None:
         """Update the rejected count when records were rejected."""

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Final
 
-from PySide6.QtGui import QColor, QFont, QPalette
+from PySide6.QtCore import QDir, QPointF, QStandardPaths, Qt
+from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPalette, QPolygonF
 from PySide6.QtWidgets import QApplication
 
 BASE_POINT_SIZE: Final = 11.5
@@ -84,9 +86,59 @@ def palette(theme: Theme) -> QPalette:
     return pal
 
 
+def arrow_image(colour: str, up: bool = False) -> str:
+    """Return the path of a small arrow PNG in ``colour`` (drawn once, then cached).
+
+    A styled combo or spin box draws its arrow buttons with a hard dark frame; styling the
+    buttons away also drops the arrows, which a style sheet can only bring back as images.
+    """
+    folder = Path(
+        QStandardPaths.writableLocation(QStandardPaths.StandardLocation.CacheLocation)
+        or QDir.tempPath()
+    )
+    path = folder / f"arrow-{'up' if up else 'down'}-{colour.lstrip('#')}.png"
+    if not path.exists():
+        image = QImage(20, 14, QImage.Format.Format_ARGB32_Premultiplied)  # 2x for HiDPI
+        image.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(image)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(colour))
+        points = [QPointF(2, 3), QPointF(18, 3), QPointF(10, 12)]
+        if up:
+            points = [QPointF(p.x(), 14 - p.y()) for p in points]
+        painter.drawPolygon(QPolygonF(points))
+        painter.end()
+        folder.mkdir(parents=True, exist_ok=True)
+        image.save(str(path))
+    return path.as_posix()
+
+
 def stylesheet(theme: Theme) -> str:
     """Return the application style sheet of a theme: spacing and quiet borders."""
-    return f"""
+    try:
+        down = arrow_image(theme.muted)
+        up = arrow_image(theme.muted, up=True)
+    except OSError:  # no writable cache: keep the style's own arrow buttons
+        arrows = ""
+    else:
+        arrows = f"""
+QComboBox::drop-down {{
+    subcontrol-origin: padding; subcontrol-position: center right;
+    width: 24px; border: none; background: transparent;
+}}
+QComboBox::down-arrow {{ image: url({down}); width: 10px; height: 7px; }}
+QAbstractSpinBox::up-button, QAbstractSpinBox::down-button {{
+    subcontrol-origin: border; width: 22px; border: none; background: transparent;
+}}
+QAbstractSpinBox::up-button {{ subcontrol-position: top right; }}
+QAbstractSpinBox::down-button {{ subcontrol-position: bottom right; }}
+QAbstractSpinBox::up-arrow {{ image: url({up}); width: 9px; height: 6px; }}
+QAbstractSpinBox::down-arrow {{ image: url({down}); width: 9px; height: 6px; }}
+"""
+    return (
+        arrows
+        + f"""
 QMainWindow, QDialog {{ background: {theme.window}; }}
 QTableView, QTreeView, QListView {{
     background: {theme.base}; alternate-background-color: {theme.alt_base};
@@ -127,6 +179,7 @@ QFrame#busyBanner {{
 QFrame#busyBanner QLabel {{ color: #8a1f1f; }}
 QLabel#muted {{ color: {theme.muted}; }}
 """
+    )
 
 
 def apply_theme(app: QApplication, theme: Theme) -> None:

@@ -6,12 +6,13 @@ import logging
 from collections.abc import Callable
 from typing import Final, Protocol
 
-from PySide6.QtCore import QEasingCurve, QEvent, QObject, QPropertyAnimation, Qt, QTimer
+from PySide6.QtCore import QEasingCurve, QEvent, QObject, QPropertyAnimation, QRect, Qt, QTimer
 from PySide6.QtGui import QAction, QIcon
 from PySide6.QtWidgets import (
     QFrame,
     QGraphicsOpacityEffect,
     QLabel,
+    QMainWindow,
     QMenu,
     QSystemTrayIcon,
     QVBoxLayout,
@@ -23,6 +24,7 @@ log = logging.getLogger(__name__)
 TOAST_VISIBLE_MS: Final = 8000
 TOAST_FADE_MS: Final = 600
 TOAST_MARGIN: Final = 16
+TOAST_SPACING: Final = 8
 
 
 class TrayUnavailable(RuntimeError):
@@ -92,19 +94,21 @@ class TrayAdapter(QObject):
         self.tray.setToolTip(f"gymdesk — {text}")
 
     def close(self) -> None:
-        """Hide the tray icon."""
+        """Hide the tray icon and drop its menu (a QMenu without a parent is not freed)."""
         self.tray.hide()
+        self.menu.deleteLater()
 
 
 class Toast(QFrame):
-    """A small frameless card at the window's top-right that fades away by itself."""
+    """A small frameless card at the window's bottom-right that fades away by itself."""
 
     def __init__(self, title: str, body: str, parent: QWidget) -> None:
         super().__init__(parent)
         self.setObjectName("toast")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         self.setStyleSheet(
-            "QFrame#toast { background: #1f2933; border-radius: 10px; }"
+            # The border keeps the card apart from a dark view (the wallboard) too.
+            "QFrame#toast { background: #1f2933; border: 1px solid #3d4a59; border-radius: 10px; }"
             "QFrame#toast QLabel { color: #ffffff; background: transparent; }"
         )
         layout = QVBoxLayout(self)
@@ -167,7 +171,7 @@ class ToastAdapter(QObject):
         window.installEventFilter(self)
 
     def notify(self, title: str, body: str) -> None:
-        """Show a toast at the top-right of the window, below any still showing."""
+        """Show a toast at the bottom-right of the window, under any still showing."""
         toast = Toast(title, body, self._window)
         toast.destroyed.connect(self._on_toast_destroyed)
         self.toasts.append(toast)
@@ -179,20 +183,37 @@ class ToastAdapter(QObject):
         self.toasts = [t for t in self.toasts if t is not obj and _alive(t)]
         self._place()
 
+    def _area(self) -> QRect:
+        """Return the window's content area in window coordinates (above the status bar)."""
+        window = self._window
+        if isinstance(window, QMainWindow):
+            central = window.centralWidget()
+            if central is not None:
+                return central.geometry()
+        return window.rect()
+
     def _place(self) -> None:
-        """Stack the live toasts down from the top-right corner."""
-        y = TOAST_MARGIN + 40
-        for toast in self.toasts:
+        """Stack the live toasts up from the bottom-right corner of the content.
+
+        The top of a view carries its key figures (the instructor's totals, the board's
+        first rows, the month's total); its bottom-right is the least important area
+        (the chart's recent end, the roster's empty tail), so toasts go there.
+        """
+        area = self._area()
+        y = area.bottom() - TOAST_MARGIN
+        for toast in reversed(self.toasts):  # the newest nearest the corner
             if not _alive(toast):
                 continue
             toast.adjustSize()
-            toast.move(self._window.width() - toast.width() - TOAST_MARGIN, y)
+            y -= toast.height()
+            toast.move(area.right() - toast.width() - TOAST_MARGIN, max(area.top(), y))
             toast.raise_()
-            y += toast.height() + 8
+            y -= TOAST_SPACING
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         """Keep the toasts in the corner when the window is resized."""
-        if watched is self._window and event.type() == QEvent.Type.Resize:
+        # getattr: a filter may be asked during teardown, after the wrapper lost its state.
+        if watched is getattr(self, "_window", None) and event.type() == QEvent.Type.Resize:
             self._place()
         return False
 
@@ -200,7 +221,8 @@ class ToastAdapter(QObject):
         """The window's status bar already shows the state."""
 
     def close(self) -> None:
-        """Remove every toast."""
+        """Remove every toast and stop following the window."""
+        self._window.removeEventFilter(self)
         for toast in self.toasts:
             if _alive(toast):
                 toast.hide()

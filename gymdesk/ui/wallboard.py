@@ -8,19 +8,21 @@ from __future__ import annotations
 
 import calendar
 import time
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Final
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, QSettings, QSize, Qt, QTimer
+from PySide6.QtCore import QModelIndex, QRectF, QSettings, QSize, Qt, QTimer
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from gymdesk.domain.changes import Changes, View
-from gymdesk.domain.views import PeriodSummary
+from gymdesk.domain.views import PeriodSummary, RepView, TeamView
 from gymdesk.qtmodels.bridge import StateBridge
-from gymdesk.qtmodels.format import format_money, format_time
+from gymdesk.qtmodels.format import format_money
+from gymdesk.qtmodels.models import RepModel, SalesTickerModel, TeamModel, ViewRole
 from gymdesk.qtmodels.throttle import Throttle
 from gymdesk.ui.charts import make_plot, set_axis_font
 from gymdesk.ui.theme import DARK, Theme, palette
@@ -29,7 +31,8 @@ REFERENCE_HEIGHT: Final = 1080
 FIGURE_PX_AT_1080: Final = 52
 TICKER_LENGTH: Final = 7
 CHART_INTERVAL_MS: Final = 1000
-_WATCHED: Final = frozenset({View.REPS, View.TEAMS, View.PERIOD, View.TARGETS, View.SALES})
+# What moves the month's total and the pace line; teams and reps come through their models.
+_WATCHED: Final = frozenset({View.PERIOD, View.TARGETS, View.SALES})
 
 
 def figure_px_for_height(height: int) -> int:
@@ -95,7 +98,7 @@ class TargetBar(QWidget):
     def sizeHint(self) -> QSize:
         """Tall enough for the figure and the bar."""
         line = QFontMetrics(self.figure_font()).height()
-        return QSize(400, line + self._bar_height() + 10)
+        return QSize(400, line + self._bar_height() + 8)  # 6 between text and bar, 2 under
 
     def minimumSizeHint(self) -> QSize:
         """Never squash the figures."""
@@ -255,6 +258,15 @@ class Wallboard(QWidget):
         )
         self.figure_px = FIGURE_PX_AT_1080
         self._clock = clock
+        # Teams, reps and the ticker follow the same throttled, row-level models as the desks.
+        self.teams = TeamModel(bridge, parent=self)
+        self.reps = RepModel(bridge, parent=self)
+        self.sales = SalesTickerModel(bridge, TICKER_LENGTH, self)
+        self._placed: dict[int, list[str]] = {}
+        self._fit_timer = QTimer(self)
+        self._fit_timer.setSingleShot(True)
+        self._fit_timer.setInterval(0)
+        self._fit_timer.timeout.connect(self._fit_reps)
         self.title = QLabel("Sales")
         self.subtitle = QLabel()
         self.subtitle.setObjectName("muted")
@@ -297,7 +309,7 @@ class Wallboard(QWidget):
         left = QVBoxLayout()
         left.addWidget(self.teams_heading)
         left.addLayout(self.teams_box)
-        left.addSpacing(16)
+        left.addSpacing(8)
         left.addWidget(self.reps_heading)
         left.addLayout(self.reps_grid)
         left.addStretch(1)
@@ -312,11 +324,11 @@ class Wallboard(QWidget):
         body.addSpacing(56)
         body.addLayout(right, 9)
         outer = QVBoxLayout(self)
-        outer.setContentsMargins(36, 20, 36, 20)
+        outer.setContentsMargins(36, 16, 36, 12)
         outer.setSpacing(14)
         outer.addLayout(header)
         outer.addWidget(self.total_bar)
-        outer.addSpacing(10)
+        outer.addSpacing(4)
         outer.addLayout(body, 1)
 
         self._chart_throttle = Throttle(self._update_chart, CHART_INTERVAL_MS, self)
@@ -325,6 +337,19 @@ class Wallboard(QWidget):
         self._tick.timeout.connect(self._on_tick_timeout)
         self._tick.start()
         bridge.changes_applied.connect(self._on_bridge_changes_applied)
+        for model in (self.teams, self.reps):
+            model.rowsInserted.connect(self._on_model_rows_inserted)
+            model.rowsRemoved.connect(self._on_model_rows_removed)
+            model.dataChanged.connect(self._on_model_data_changed)
+            model.modelReset.connect(self._on_model_reset)
+        for signal in (
+            self.sales.rowsInserted,
+            self.sales.rowsRemoved,
+            self.sales.rowsMoved,
+            self.sales.dataChanged,
+            self.sales.modelReset,
+        ):
+            signal.connect(self._on_sales_changed)
         self.apply_scale(REFERENCE_HEIGHT)
         self.refresh()
         self._update_chart()
@@ -352,6 +377,10 @@ class Wallboard(QWidget):
             bar.set_scale(px, name_px)
         for bar in self.rep_bars.values():
             bar.set_scale(px, name_px)
+        # Rows of bars sit close: the room goes to the figures, not the gaps between them.
+        gap = max(2, round(px * 0.08))
+        self.teams_box.setSpacing(gap)
+        self.reps_grid.setVerticalSpacing(gap)
         self.ticker.set_scale(round(px * 0.55))
         set_axis_font(self.plot, round(px * 0.4))
 
@@ -362,6 +391,45 @@ class Wallboard(QWidget):
         height = window.height() if window is not None else event.size().height()
         if figure_px_for_height(height) != self.figure_px:
             self.apply_scale(height)
+        self._fit_timer.start()
+
+    def _fit_reps(self) -> None:
+        """Show as many reps, best first, as fit the screen; say so when some are left out.
+
+        A bar never shrinks below its figures (they must read from across the room), so a
+        long list is cut rather than squashed or run off the bottom of the screen.
+        """
+        order = self._placed.get(id(self.rep_bars), [])
+        if not order or not self.isVisible():
+            return
+        bars = self.rep_bars
+        visible = [key for key in order if bars[key].isVisibleTo(self)]
+        fits = len(visible)
+        if any(bars[key].height() < bars[key].minimumSizeHint().height() for key in visible):
+            fits -= 1  # the layout had to squash them: one fewer
+        elif fits < len(order):
+            # Room under the last bar for one more?
+            layout = self.layout()
+            bottom = self.height() - (layout.contentsMargins().bottom() if layout else 0)
+            above = bars[visible[-1]].geometry().bottom() if visible else 0
+            step = bars[order[0]].sizeHint().height() + max(0, self.reps_grid.verticalSpacing())
+            if visible and bottom - above >= step:
+                fits += 1
+            elif not visible:
+                fits = 1
+        fits = max(1, fits)
+        changed = False
+        for i, key in enumerate(order):
+            if bars[key].isVisibleTo(self) != (i < fits):
+                bars[key].setVisible(i < fits)
+                changed = True
+        if changed:
+            # Judge again once the layout has placed what is shown now.
+            self._fit_timer.start()
+        shown = min(fits, len(order))
+        self.reps_heading.setText(
+            "Reps" if shown == len(order) else f"Reps · top {shown} of {len(order)}"
+        )
 
     # ------------------------------------------------------------------ data
 
@@ -385,74 +453,92 @@ class Wallboard(QWidget):
         """Return the bar of a team or rep, creating it once."""
         bar = bars.get(key)
         if bar is None:
-            bar = bars[key] = TargetBar(name, self.theme)
+            bar = bars[key] = TargetBar(name, self.theme, self)
             px = self.figure_px
             bar.set_scale(px, round(px * 0.62))
-        else:
+        elif bar.name != name:
             bar.name = name
+            bar.update()
         return bar
 
     def refresh(self) -> None:
-        """Read the period's figures from the state and show them."""
-        state = self.bridge.state
-        summary = state.period_summary()
+        """Show every figure again: the total from the state, bars and ticker from models."""
+        self._update_total()
+        self._sync_bars(self.teams, self.team_bars, range(self.teams.rowCount()))
+        self._sync_bars(self.reps, self.rep_bars, range(self.reps.rowCount()))
+        self._update_ticker()
+        self._update_clock()
+
+    def _update_total(self) -> None:
+        """Show the month's total against its target (the period has no item model)."""
+        summary = self.bridge.state.period_summary()
         pace = self._pace(summary)
         year, month = (int(part) for part in summary.period.split("-"))
         self.title.setText(f"Sales · {calendar.month_name[month]} {year}")
         self.total_bar.set_values(summary.total_cents, summary.target_cents, pace)
-        teams = sorted(state.team_views(), key=lambda t: t.id)
-        for team in teams:
-            self._bar(self.team_bars, team.id, team.id).set_values(
-                team.total_cents, team.target_cents, pace
-            )
-        self._relayout(self.team_bars, [t.id for t in teams], columns=1, grid=None)
-        reps = sorted(state.rep_views(), key=lambda r: (-r.total_cents, r.name))
-        for rep in reps:
-            self._bar(self.rep_bars, rep.id, rep.name).set_values(
-                rep.total_cents, rep.target_cents, pace
-            )
-        self._relayout(self.rep_bars, [r.id for r in reps], columns=1, grid=self.reps_grid)
-        zone = state.settings.zone
-        self.ticker.set_rows(
-            [
-                (
-                    format_time(sale.sold_at, zone),
-                    self._rep_name(sale.rep_id),
-                    sale.product,
-                    format_money(sale.amount_cents, sale.currency),
-                )
-                for _id, sale in state.latest_sales(TICKER_LENGTH)
-            ]
-        )
-        self._update_clock()
 
-    def _rep_name(self, rep_id: str) -> str:
-        """Return a rep's name, or the id while the rep has no row."""
-        view = self.bridge.state.rep_view(rep_id)
-        return view.name if view is not None else rep_id
-
-    def _relayout(
-        self,
-        bars: dict[str, TargetBar],
-        order: list[str],
-        *,
-        columns: int,
-        grid: QGridLayout | None,
+    def _sync_bars(
+        self, model: RepModel | TeamModel, bars: dict[str, TargetBar], rows: Iterable[int]
     ) -> None:
-        """Place the bars in order; drop bars whose team or rep is gone."""
+        """Bring the bars of some model rows up to date, then fix their order if it moved."""
+        pace = self._pace(self.bridge.state.period_summary())
+        for row in rows:
+            view = model.index(row, 0).data(ViewRole)
+            if isinstance(view, RepView):
+                name = view.name
+            elif isinstance(view, TeamView):
+                name = view.id
+            else:
+                continue
+            bar = self._bar(bars, model.key_at(row), name)
+            bar.set_values(view.total_cents, view.target_cents, pace)
+        self._relayout(model, bars)
+
+    def _order(self, model: RepModel | TeamModel) -> list[str]:
+        """Return the keys in display order: teams by name, reps by sales (best first)."""
+        keys = model.keys()
+        if isinstance(model, TeamModel):
+            return sorted(keys)
+        views = {key: model.item_at(row) for row, key in enumerate(keys)}
+        return sorted(keys, key=lambda k: (-views[k].total_cents, views[k].name, k))
+
+    def _relayout(self, model: RepModel | TeamModel, bars: dict[str, TargetBar]) -> None:
+        """Place the bars in order, only when the order changed; drop bars of gone rows."""
+        order = self._order(model)
         for key in [k for k in bars if k not in order]:
             bar = bars.pop(key)
             bar.hide()
             bar.deleteLater()
+        placed = self._placed.get(id(bars))
+        if placed == order:
+            return
+        self._placed[id(bars)] = order
         for i, key in enumerate(order):
             bar = bars[key]
-            if grid is None:
+            if bars is self.team_bars:
                 self.teams_box.removeWidget(bar)
                 self.teams_box.insertWidget(i, bar)
+                bar.show()
             else:
-                grid.removeWidget(bar)
-                grid.addWidget(bar, i // columns, i % columns)
-            bar.show()
+                self.reps_grid.removeWidget(bar)
+                self.reps_grid.addWidget(bar, i, 0)
+        if bars is self.rep_bars:
+            self._fit_timer.start()  # once laid out: how many reps fit
+
+    def _update_ticker(self) -> None:
+        """Show the ticker model's rows (time, rep, product, amount), newest first."""
+        model = self.sales
+        self.ticker.set_rows(
+            [
+                (
+                    str(model.index(row, SalesTickerModel.TIME).data()),
+                    str(model.index(row, SalesTickerModel.REP).data()),
+                    str(model.index(row, SalesTickerModel.PRODUCT).data()),
+                    str(model.index(row, SalesTickerModel.AMOUNT).data()),
+                )
+                for row in range(model.rowCount())
+            ]
+        )
 
     def _update_chart(self) -> None:
         """Feed the two curves (created once) new numpy arrays."""
@@ -498,11 +584,45 @@ class Wallboard(QWidget):
     # ------------------------------------------------------------------ slots
 
     def _on_bridge_changes_applied(self, changes: Changes) -> None:
-        """Redraw when sales, reps, teams or targets changed."""
+        """The month's total and the pace line follow the period; bars follow their models."""
         if not (changes.views() & _WATCHED):
             return
-        self.refresh()
+        self._update_total()
         self._chart_throttle()
+
+    def _on_model_rows_inserted(self, parent: QModelIndex, first: int, last: int) -> None:
+        """New teams or reps: a bar each, in place."""
+        model = self.sender()
+        if isinstance(model, RepModel | TeamModel):
+            self._sync_bars(model, self._bars_of(model), range(first, last + 1))
+
+    def _on_model_rows_removed(self, parent: QModelIndex, first: int, last: int) -> None:
+        """Teams or reps went away: their bars go too."""
+        model = self.sender()
+        if isinstance(model, RepModel | TeamModel):
+            self._relayout(model, self._bars_of(model))
+
+    def _on_model_data_changed(
+        self, top: QModelIndex, bottom: QModelIndex, roles: object = None
+    ) -> None:
+        """Only the changed rows' bars are repainted (and reordered if the ranking moved)."""
+        model = self.sender()
+        if isinstance(model, RepModel | TeamModel):
+            self._sync_bars(model, self._bars_of(model), range(top.row(), bottom.row() + 1))
+
+    def _on_model_reset(self) -> None:
+        """A model showed something else entirely: rebuild its bars."""
+        model = self.sender()
+        if isinstance(model, RepModel | TeamModel):
+            self._sync_bars(model, self._bars_of(model), range(model.rowCount()))
+
+    def _on_sales_changed(self, *args: object) -> None:
+        """The newest sales changed: the ticker follows its model."""
+        self._update_ticker()
+
+    def _bars_of(self, model: RepModel | TeamModel) -> dict[str, TargetBar]:
+        """Return the bars shown for a model's rows."""
+        return self.team_bars if model is self.teams else self.rep_bars
 
     def _on_tick_timeout(self) -> None:
         """Move the clock and the pace tick along."""

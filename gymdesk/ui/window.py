@@ -101,6 +101,9 @@ class MainWindow(QMainWindow):
         self._view_state_pending = False
         self.setWindowIcon(app_icon())
         self.setMinimumSize(800, 500)
+        # The theme's font must be in place before any widget exists: once a style sheet
+        # has polished a widget, a later application font no longer reaches it.
+        self._apply_theme(self.role)
 
         central = QWidget()
         self._layout = QVBoxLayout(central)
@@ -169,6 +172,7 @@ class MainWindow(QMainWindow):
 
     def _install_view(self, role: str) -> None:
         """Replace the central view with the role's view, its theme and its state."""
+        self._apply_theme(role)
         old = self.view
         self.view = build_role_view(role, self.bridge, self.options, self)
         self._layout.replaceWidget(old, self.view)
@@ -177,18 +181,28 @@ class MainWindow(QMainWindow):
         self.role = role
         self.role_actions[role].setChecked(True)
         self.setWindowTitle(f"gymdesk — {ROLE_TITLES[role]}")
-        app = QApplication.instance()
-        if isinstance(app, QApplication):
-            apply_theme(app, theme_for_role(role))
         # The wallboard's state must read from across the room too.
         font = QFont(self.font())
         if role == "wallboard":
-            font.setPixelSize(22)
-        self.statusBar().setFont(font)
-        self.banner.setFont(font)
+            font.setPixelSize(24)
+        # With an application style sheet fonts do not pass from parent to child: set each.
+        for widget in (self.statusBar(), *self.statusBar().findChildren(QWidget)):
+            widget.setFont(font)
+        self.indicator.set_dot_size(18 if role == "wallboard" else 12)
+        for widget in (self.banner, *self.banner.findChildren(QWidget)):
+            own = QFont(font)
+            own.setBold(widget.font().bold())
+            widget.setFont(own)
         restore: Callable[[QSettings], None] | None = getattr(self.view, "restore_state", None)
         if restore is not None:
             restore(self.settings)
+
+    @staticmethod
+    def _apply_theme(role: str) -> None:
+        """Apply the role's theme (palette, style sheet, font) to the application."""
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            apply_theme(app, theme_for_role(role))
 
     # ------------------------------------------------------------------ state
 

@@ -270,7 +270,9 @@ def test_toasts_when_there_is_no_tray(
     (toast,) = adapter.toasts
     assert toast.isVisible()
     assert toast.geometry().right() <= window.width()
-    assert toast.geometry().top() < window.height() / 3
+    # Bottom-right, over the least important area, clear of the status bar.
+    assert toast.geometry().top() > window.height() * 2 / 3
+    assert toast.geometry().bottom() < window.statusBar().geometry().top()
 
 
 def _busy_up(feeder: Feeder, class_id: str, members: range) -> None:
