@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 from typing import Final
 
@@ -47,6 +48,19 @@ class Changes:
             if len(keys) > OVERFLOW_KEYS:
                 self.touch_all(view)
 
+    def touch_many(self, view: View, keys: Iterable[str]) -> None:
+        """Record that the rows ``keys`` of ``view`` may have changed (one call per batch)."""
+        if view in self._overflow:
+            return
+        touched = self._keys.get(view)
+        if touched is None:
+            touched = self._keys[view] = set()
+        touched.update(keys)
+        if len(touched) > OVERFLOW_KEYS:
+            self.touch_all(view)
+        elif not touched:
+            del self._keys[view]
+
     def touch_all(self, view: View) -> None:
         """Record that any row of ``view`` may have changed."""
         self._overflow.add(view)
@@ -65,6 +79,10 @@ class Changes:
         if view in self._overflow:
             return None
         return frozenset(self._keys.get(view, ()))
+
+    def touched_all(self, view: View) -> bool:
+        """Return whether every row of ``view`` may have changed (keys need no tracking)."""
+        return view in self._overflow
 
     def touched(self, view: View) -> bool:
         """Return whether anything of ``view`` was touched."""

@@ -2,12 +2,12 @@
 
 Decoding and validation use msgspec: one C pass from JSON bytes to a typed Struct, with
 readable error paths (``Expected `str`, got `int` - at `$.member_id```). Structs are
-``gc=False`` (they hold no cycles) to keep a live row small; repeated ids are interned.
+``gc=False`` (they hold no cycles) so that tables of them are never walked by the garbage
+collector. Bookings, the one large table, are kept packed (``domain/bookings.py``).
 """
 
 from __future__ import annotations
 
-import sys
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Final, Literal, TypeAlias
@@ -44,11 +44,6 @@ BOOKING_STATUSES: Final[tuple[BookingStatus, ...]] = (
 )
 
 
-def _intern(value: str | None) -> str | None:
-    """Intern a repeated id so that a million rows share one copy of it."""
-    return None if value is None else sys.intern(value)
-
-
 class ClassRow(msgspec.Struct, gc=False, frozen=True):
     """A scheduled class."""
 
@@ -74,20 +69,19 @@ class MemberRow(msgspec.Struct, gc=False, frozen=True):
     tier: str | None = None
 
 
-class BookingRow(msgspec.Struct, gc=False):
-    """A member's booking of a class; its status moves through the booking's life."""
+class BookingRow(msgspec.Struct, gc=False, frozen=True):
+    """A member's booking of a class; its status moves through the booking's life.
+
+    The bookings table stores these packed and rebuilds one per read, so a row in hand
+    is a copy: frozen, like every row. Repeated ids are shared by the table, not here
+    (interning each decoded id cost more than decoding it).
+    """
 
     class_id: str
     member_id: str
     status: BookingStatus
     updated_at: Timestamp
     channel: str | None = None
-
-    def __post_init__(self) -> None:
-        """Share repeated ids between rows (most bookings name a few hundred classes)."""
-        self.class_id = sys.intern(self.class_id)
-        self.member_id = sys.intern(self.member_id)
-        self.channel = _intern(self.channel)
 
 
 class SaleRow(msgspec.Struct, gc=False, frozen=True):
@@ -132,6 +126,8 @@ _DECODERS: Final[dict[Topic, msgspec.json.Decoder[Row]]] = {
     topic: msgspec.json.Decoder(row_type) for topic, row_type in ROW_TYPES.items()
 }
 _ENCODER: Final = msgspec.json.Encoder()
+BOOKING_DECODER: Final = msgspec.json.Decoder(BookingRow)
+"""The bookings decoder, for the batch path that decodes without a per-record lookup."""
 
 
 class RejectedRecord(Exception):

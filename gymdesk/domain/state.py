@@ -5,19 +5,28 @@ adder/subtractor of a Kafka Streams aggregate), so a record costs the same wheth
 table holds ten rows or a million. ``apply`` takes plain values and returns the views and
 keys it touched; it never raises for bad input: a record that breaks the contract is
 rejected, logged and counted, and the last good row stays.
+
+``apply_records`` takes a fetched batch of one topic at once: for bookings it decodes,
+stores and counts each record without the per-record view bookkeeping, then settles the
+class and instructor lines the batch touched once. The result equals applying the records
+one by one.
 """
 
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
-from typing import Final, cast
+from typing import Final, NamedTuple, Protocol, cast
 from zoneinfo import ZoneInfo
 
+import msgspec
+
+from gymdesk.domain.bookings import BookingTable, Counts
 from gymdesk.domain.changes import Changes, View
 from gymdesk.domain.contract import (
+    BOOKING_DECODER,
     DEFAULT_PREFIX,
     BookingRow,
     ClassRow,
@@ -36,17 +45,45 @@ from gymdesk.domain.rejections import RejectionLog
 from gymdesk.domain.views import ClassView, InstructorView, PeriodSummary, RepView, TeamView
 
 DEFAULT_BUSY_THRESHOLD: Final = 0.8
+# Once more keys of a table changed since the last save than it holds rows (plus the
+# slack), or more than the cap, "every row, and the deleted keys" is the record of what
+# changed. The cap keeps the dict of changed keys small during a catch-up: one of 350,000
+# keys took 17 ms to grow (a loop stall), and a catch-up rewrites most rows anyway.
+DIRTY_SLACK: Final = 4096
+DIRTY_CAP: Final = 32768
 
-# Index of each status in an occupancy count list.
+# Index of each status in a class's counts (``BookingTable.counts``).
 _BOOKED, _WAITLISTED, _CANCELLED, _CHECKED_IN, _NO_SHOW = range(5)
-_STATUS_INDEX: Final[dict[str, int]] = {
-    "booked": _BOOKED,
-    "waitlisted": _WAITLISTED,
-    "cancelled": _CANCELLED,
-    "checked_in": _CHECKED_IN,
-    "no_show": _NO_SHOW,
-}
 _ZERO5: Final = (0, 0, 0, 0, 0)
+
+
+class RecordLike(Protocol):
+    """A changelog record as a fetch returns it (aiokafka's ConsumerRecord is one)."""
+
+    @property
+    def key(self) -> bytes | None:
+        """The record key: the entity id."""
+
+    @property
+    def value(self) -> bytes | None:
+        """The record value: the row's JSON, None to delete."""
+
+    @property
+    def partition(self) -> int:
+        """The partition the record was read from."""
+
+    @property
+    def offset(self) -> int:
+        """The record's offset in its partition."""
+
+
+class Record(NamedTuple):
+    """A changelog record built in code: key, value (None deletes) and position."""
+
+    key: bytes | None
+    value: bytes | None
+    partition: int = 0
+    offset: int = -1
 
 
 def period_of(moment: datetime, zone: tzinfo) -> str:
@@ -77,13 +114,17 @@ class GymState:
     def __init__(self, settings: StateSettings | None = None) -> None:
         self.settings = settings or StateSettings()
         self.period = self.settings.resolved_period()
-        self.tables: dict[Topic, dict[str, Row]] = {topic: {} for topic in Topic}
+        # Bookings (the large table) are packed, with per-class counts and rosters beside
+        # them; the other tables are plain dicts of rows.
+        self._bookings = BookingTable()
+        self._dicts: dict[Topic, dict[str, Row]] = {
+            topic: {} for topic in Topic if topic is not Topic.BOOKINGS
+        }
+        self.tables: dict[Topic, Mapping[str, Row]] = {
+            topic: self._bookings if topic is Topic.BOOKINGS else self._dicts[topic]
+            for topic in Topic
+        }
         self.rejections = RejectionLog(self.settings.prefix)
-        # class id -> [booked, waitlisted, cancelled, checked_in, no_show]; kept for
-        # classes with no row yet, so their bookings count as soon as the class arrives.
-        self._occupancy: dict[str, list[int]] = {}
-        # class id -> booking ids, for the roster of one class.
-        self._bookings_by_class: dict[str, set[str]] = {}
         # instructor id -> [classes, booked, capacity, checked_in, no_show]
         self._instructor_totals: dict[str, list[int]] = {}
         # rep id -> [total_cents, count] over sales in the period
@@ -94,12 +135,18 @@ class GymState:
         self._day_sales: dict[int, int] = {}
         # (scope, scope id, period) -> target key, latest writer wins
         self._target_index: dict[tuple[str, str, str], str] = {}
-        self._dirty: dict[Topic, set[str]] = {topic: set() for topic in Topic}
+        # Keys changed since the last snapshot save. Dicts of str keys and None values,
+        # not sets: the garbage collector never tracks those, so a catch-up's million
+        # keys cost no time in its full collections (a set would be walked each time).
+        # Deleted keys are kept apart, so that a topic can switch to "every row changed"
+        # (``_dirty_all``, see DIRTY_SLACK) by dropping its upserted keys at no cost.
+        self._dirty: dict[Topic, dict[str, None]] = {topic: {} for topic in Topic}
+        self._deleted: dict[Topic, dict[str, None]] = {topic: {} for topic in Topic}
+        self._dirty_all: set[Topic] = set()
         self._handlers = {
             Topic.CLASSES: self._on_class,
             Topic.INSTRUCTORS: self._on_instructor,
             Topic.MEMBERS: self._on_member,
-            Topic.BOOKINGS: self._on_booking,
             Topic.SALES: self._on_sale,
             Topic.REPS: self._on_rep,
             Topic.TARGETS: self._on_target,
@@ -135,13 +182,88 @@ class GymState:
         changes: Changes,
     ) -> None:
         """Apply ``(key, value, partition, offset)`` records of one topic in order."""
-        apply = self.apply
-        for key, value, partition, offset in records:
-            apply(topic, key, value, partition, offset, changes)
+        self.apply_records(topic, (Record(*record) for record in records), changes)
+
+    def apply_records(self, topic: Topic, records: Iterable[RecordLike], changes: Changes) -> None:
+        """Apply fetched records of one topic in order; the same as ``apply`` on each.
+
+        Bookings take a batch path: no view bookkeeping per record, and none at all for
+        the bookings view when ``changes`` already reports all of it (as during a catch-up).
+        """
+        if topic is not Topic.BOOKINGS:
+            apply = self.apply
+            for record in records:
+                apply(topic, record.key, record.value, record.partition, record.offset, changes)
+            return
+        upsert, delete = self._bookings.upsert, self._bookings.delete
+        decode = BOOKING_DECODER.decode
+        dirty = None if Topic.BOOKINGS in self._dirty_all else self._dirty[Topic.BOOKINGS]
+        deleted_keys = self._deleted[Topic.BOOKINGS]
+        touched: dict[int, Counts] = {}
+        keys: list[str] | None = None if changes.touched_all(View.BOOKINGS) else []
+        for record in records:
+            key, value = record.key, record.value
+            try:
+                if not key:
+                    raise RejectedRecord("no key")  # apply() below says which
+                entity = key.decode()
+                row = None if value is None else decode(value)
+            except (RejectedRecord, msgspec.MsgspecError, UnicodeDecodeError):
+                # Rare: let the one-record path name the reason and log the rejection.
+                self.apply(Topic.BOOKINGS, key, value, record.partition, record.offset, changes)
+                continue
+            if row is None:
+                deleted = delete(entity, touched)
+                if deleted is None:
+                    continue
+                deleted_keys[deleted] = None
+            else:
+                entity = upsert(entity, row, touched)
+                if dirty is not None:
+                    dirty[entity] = None
+            if keys is not None:
+                keys.append(entity)
+        self._check_dirty(Topic.BOOKINGS)
+        self._settle_bookings(touched, changes)
+        if keys:
+            changes.touch_many(View.BOOKINGS, keys)
+
+    def put_many(
+        self, topic: Topic, rows: Iterable[tuple[str, Row | None]], changes: Changes
+    ) -> None:
+        """Store decoded rows in order (as ``put`` on each); bookings settle once a call.
+
+        For loading many rows at once, as from a snapshot: per-booking ``put`` settles
+        the class and instructor lines after every row.
+        """
+        if topic is not Topic.BOOKINGS:
+            for key, row in rows:
+                self.put(topic, key, row, changes)
+            return
+        upsert, delete, mark = self._bookings.upsert, self._bookings.delete, self._mark_dirty
+        touched: dict[int, Counts] = {}
+        keys: list[str] | None = None if changes.touched_all(View.BOOKINGS) else []
+        for key, row in rows:
+            if row is None:
+                deleted = delete(key, touched)
+                if deleted is None:
+                    continue
+                key = deleted
+            else:
+                key = upsert(key, cast(BookingRow, row), touched)
+            mark(Topic.BOOKINGS, key, row is None)
+            if keys is not None:
+                keys.append(key)
+        self._settle_bookings(touched, changes)
+        if keys:
+            changes.touch_many(View.BOOKINGS, keys)
 
     def put(self, topic: Topic, key: str, row: Row | None, changes: Changes) -> None:
         """Store a decoded row (None deletes) and update every aggregate it feeds."""
-        table = self.tables[topic]
+        if topic is Topic.BOOKINGS:
+            self._put_booking(key, cast(BookingRow | None, row), changes)
+            return
+        table = self._dicts[topic]
         old = table.get(key)
         if row is None:
             if old is None:
@@ -149,7 +271,7 @@ class GymState:
             del table[key]
         else:
             table[key] = row
-        self._dirty[topic].add(key)
+        self._mark_dirty(topic, key, row is None)
         self._handlers[topic](key, old, row, changes)
 
     def clear(self, changes: Changes, topics: Iterable[Topic] = tuple(Topic)) -> None:
@@ -161,13 +283,41 @@ class GymState:
     def mark_dirty(self, dirty: dict[Topic, set[str]]) -> None:
         """Mark keys as changed again (a snapshot save that failed)."""
         for topic, keys in dirty.items():
-            self._dirty[topic] |= keys
+            table = self.tables[topic]
+            for key in keys:
+                self._mark_dirty(topic, key, key not in table)
 
     def take_dirty(self) -> dict[Topic, set[str]]:
         """Return the keys changed since the last call, per topic, and start afresh."""
-        dirty = self._dirty
-        self._dirty = {topic: set() for topic in Topic}
-        return dirty
+        taken: dict[Topic, set[str]] = {}
+        for topic in Topic:
+            # Past the cap: every row, listed here in one C pass over the table.
+            every = topic in self._dirty_all
+            keys = set(self.tables[topic].keys() if every else self._dirty[topic])
+            keys.update(self._deleted[topic])
+            taken[topic] = keys
+        self._dirty = {topic: {} for topic in Topic}
+        self._deleted = {topic: {} for topic in Topic}
+        self._dirty_all = set()
+        return taken
+
+    def _mark_dirty(self, topic: Topic, key: str, deleted: bool) -> None:
+        """Note that ``key`` changed (or was deleted) since the last save."""
+        if deleted:
+            self._deleted[topic][key] = None
+        elif topic not in self._dirty_all:
+            self._dirty[topic][key] = None
+            self._check_dirty(topic)
+
+    def _check_dirty(self, topic: Topic) -> None:
+        """Switch a topic to "every row changed" once that is the smaller record.
+
+        Without a snapshot (or between two saves of a long catch-up) the changed keys
+        would grow to every key ever seen: a second index of the table.
+        """
+        if len(self._dirty[topic]) > min(len(self.tables[topic]), DIRTY_CAP) + DIRTY_SLACK:
+            self._dirty_all.add(topic)
+            self._dirty[topic] = {}
 
     def set_period(self, period: str, changes: Changes) -> None:
         """Switch the sales period (a new month) and recount the sales aggregates."""
@@ -189,9 +339,7 @@ class GymState:
         """Return what a class adds to its instructor: classes, booked, capacity, in, no-show."""
         if row is None:
             return _ZERO5
-        occ = self._occupancy.get(class_id)
-        if occ is None:
-            return (1, 0, row.capacity, 0, 0)
+        occ = self._bookings.counts(class_id)
         return (1, occ[_BOOKED] + occ[_CHECKED_IN], row.capacity, occ[_CHECKED_IN], occ[_NO_SHOW])
 
     def _add_to_instructor(
@@ -222,51 +370,49 @@ class GymState:
 
     # ------------------------------------------------------------------ bookings
 
-    def _on_booking(self, key: str, old: Row | None, new: Row | None, changes: Changes) -> None:
-        """Move a booking's count between statuses and classes."""
-        old_row, new_row = cast(BookingRow | None, old), cast(BookingRow | None, new)
-        if old_row is not None:
-            self._count_booking(key, old_row, -1, changes)
-        if new_row is not None:
-            self._count_booking(key, new_row, 1, changes)
+    def _put_booking(self, key: str, row: BookingRow | None, changes: Changes) -> None:
+        """Store or delete one booking and settle the lines it touched."""
+        touched: dict[int, Counts] = {}
+        if row is None:
+            deleted = self._bookings.delete(key, touched)
+            if deleted is None:
+                return
+            key = deleted
+        else:
+            key = self._bookings.upsert(key, row, touched)
+        self._mark_dirty(Topic.BOOKINGS, key, row is None)
+        self._settle_bookings(touched, changes)
         changes.touch(View.BOOKINGS, key)
 
-    def _count_booking(self, key: str, row: BookingRow, sign: int, changes: Changes) -> None:
-        """Add or remove one booking's contribution to its class and that class's instructor."""
-        class_id = row.class_id
-        status = _STATUS_INDEX[row.status]
-        occ = self._occupancy.get(class_id)
-        if occ is None:
-            occ = self._occupancy[class_id] = [0, 0, 0, 0, 0]
-        occ[status] += sign
-        roster = self._bookings_by_class.get(class_id)
-        if sign > 0:
-            if roster is None:
-                self._bookings_by_class[class_id] = {key}
-            else:
-                roster.add(key)
-        else:
-            if roster is not None:
-                roster.discard(key)
-                if not roster:
-                    del self._bookings_by_class[class_id]
-            if not any(occ):
-                del self._occupancy[class_id]
-        class_row = self.tables[Topic.CLASSES].get(class_id)
-        if class_row is None:
+    def _settle_bookings(self, touched: dict[int, Counts], changes: Changes) -> None:
+        """Pass the count changes of classes touched by bookings on to their instructors.
+
+        ``touched`` maps each class number to its counts before the records; a class's
+        contribution to its instructor ([classes, booked, capacity, checked_in, no_show])
+        moves by the difference. Classes without a row count toward no one yet.
+        """
+        if not touched:
             return
-        # The class's contribution to its instructor changes by this one booking only:
-        # [classes, booked, capacity, checked_in, no_show].
-        totals = self._instructor_totals[cast(ClassRow, class_row).instructor_id]
-        if status == _BOOKED:
-            totals[1] += sign
-        elif status == _CHECKED_IN:
-            totals[1] += sign
-            totals[3] += sign
-        elif status == _NO_SHOW:
-            totals[4] += sign
-        changes.touch(View.CLASSES, class_id)
-        changes.touch(View.INSTRUCTORS, cast(ClassRow, class_row).instructor_id)
+        class_id_of, counts_of = self._bookings.class_id, self._bookings.counts_of
+        classes, all_totals = self._dicts[Topic.CLASSES], self._instructor_totals
+        class_ids: list[str] = []
+        instructor_ids: list[str] = []
+        for number, before in touched.items():
+            class_id = class_id_of(number)
+            class_row = cast(ClassRow | None, classes.get(class_id))
+            if class_row is None:
+                continue
+            after = counts_of(number)
+            checked_in = after[_CHECKED_IN] - before[_CHECKED_IN]
+            totals = all_totals[class_row.instructor_id]
+            totals[1] += after[_BOOKED] - before[_BOOKED] + checked_in
+            totals[3] += checked_in
+            totals[4] += after[_NO_SHOW] - before[_NO_SHOW]
+            class_ids.append(class_id)
+            instructor_ids.append(class_row.instructor_id)
+        if class_ids:
+            changes.touch_many(View.CLASSES, class_ids)
+            changes.touch_many(View.INSTRUCTORS, instructor_ids)
 
     # ------------------------------------------------------------------ people
 
@@ -354,7 +500,7 @@ class GymState:
             self._touch_target(old_row, changes)
         if new_row is not None:
             # Keep the table in order of last write, so a stand-in is the latest writer.
-            targets = self.tables[Topic.TARGETS]
+            targets = self._dicts[Topic.TARGETS]
             targets[key] = targets.pop(key)
             self._target_index[(new_row.scope, new_row.scope_id, new_row.period)] = key
             self._touch_target(new_row, changes)
@@ -381,7 +527,7 @@ class GymState:
         row = cast(ClassRow | None, self.tables[Topic.CLASSES].get(class_id))
         if row is None:
             return None
-        occ = self._occupancy.get(class_id, _ZERO5)
+        occ = self._bookings.counts(class_id)
         instructor = cast(
             InstructorRow | None, self.tables[Topic.INSTRUCTORS].get(row.instructor_id)
         )
@@ -463,11 +609,19 @@ class GymState:
 
     def bookings_of_class(self, class_id: str) -> frozenset[str]:
         """Return the ids of every booking (any status) of a class."""
-        return frozenset(self._bookings_by_class.get(class_id, ()))
+        return self._bookings.keys_of_class(class_id)
+
+    def member_ids_of_class(self, class_id: str) -> list[str]:
+        """Return the member of every booking of a class, cheaper than reading each row.
+
+        Bookings are stored packed and ``tables[Topic.BOOKINGS].get`` rebuilds a row
+        (1-2 µs); a search over every class's members wants only the ids.
+        """
+        return self._bookings.member_ids_of_class(class_id)
 
     def latest_sales(self, limit: int) -> list[tuple[str, SaleRow]]:
         """Return the newest ``limit`` sales, newest first."""
-        sales = cast(dict[str, SaleRow], self.tables[Topic.SALES])
+        sales = cast(Mapping[str, SaleRow], self.tables[Topic.SALES])
         return heapq.nlargest(limit, sales.items(), key=lambda item: item[1].sold_at)
 
     def member_name(self, member_id: str) -> str | None:

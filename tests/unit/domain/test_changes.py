@@ -266,3 +266,31 @@ def test_a_catch_up_batch_overflows_the_bookings_view_only(state: GymState) -> N
     view = state.class_view("c1")
     assert view is not None
     assert view.booked == OVERFLOW_KEYS + 1
+
+
+def test_touch_many_adds_keys_and_overflows() -> None:
+    changes = Changes()
+    changes.touch_many(View.BOOKINGS, [])
+    assert not changes
+    changes.touch_many(View.BOOKINGS, ["b1", "b2"])
+    changes.touch_many(View.BOOKINGS, ["b2", "b3"])
+    assert touched(changes) == {View.BOOKINGS: {"b1", "b2", "b3"}}
+    assert changes.touched_all(View.BOOKINGS) is False
+    changes.touch_many(View.BOOKINGS, [f"b{n}" for n in range(OVERFLOW_KEYS + 1)])
+    assert changes.keys(View.BOOKINGS) is None
+    assert changes.touched_all(View.BOOKINGS) is True
+    changes.touch_many(View.BOOKINGS, ["b1"])
+    assert changes.keys(View.BOOKINGS) is None
+
+
+def test_a_catch_up_report_names_all_bookings_and_each_class(state: GymState) -> None:
+    changes = Changes()
+    changes.touch_all(View.BOOKINGS)
+    records = [(f"b{n}".encode(), booking_json("c1" if n % 2 else "c3"), 0, n) for n in range(6)]
+    state.apply_many(Topic.BOOKINGS, records, changes)
+    assert touched(changes) == {
+        View.BOOKINGS: None,
+        View.CLASSES: {"c1", "c3"},
+        View.INSTRUCTORS: {"i1", "i2"},
+    }
+    assert state.bookings_of_class("c1") == {"b1", "b3", "b5"}

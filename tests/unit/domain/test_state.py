@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from gymdesk.domain import state as state_module
 from gymdesk.domain.changes import View
 from gymdesk.domain.contract import InstructorRow, Topic
 from gymdesk.domain.state import GymState, StateSettings, period_of
@@ -614,3 +615,32 @@ def test_take_dirty_returns_changed_keys_per_topic_once(state: GymState) -> None
     assert dirty[Topic.BOOKINGS] == {"b1"}
     assert dirty[Topic.SALES] == set()
     assert all(not keys for keys in state.take_dirty().values())
+
+
+def test_past_the_table_size_every_row_is_dirty_plus_the_deleted_keys(
+    state: GymState, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(state_module, "DIRTY_SLACK", 2)
+    put(state, Topic.CLASSES, "c1", class_json())
+    for n in range(4):  # b0..b3 come and go, b4..b7 stay
+        put(state, Topic.BOOKINGS, f"b{n}", booking_json())
+        put(state, Topic.BOOKINGS, f"b{n}", None)
+    for n in range(4, 8):
+        put(state, Topic.BOOKINGS, f"b{n}", booking_json())
+    put(state, Topic.BOOKINGS, "b0", booking_json())  # back after its delete
+    put(state, Topic.BOOKINGS, "b9", None)  # never was: not dirty
+    dirty = state.take_dirty()
+    assert dirty[Topic.BOOKINGS] == {f"b{n}" for n in range(8)}
+    assert dirty[Topic.CLASSES] == {"c1"}
+    put(state, Topic.BOOKINGS, "b5", booking_json("c1", "checked_in"))
+    assert state.take_dirty()[Topic.BOOKINGS] == {"b5"}
+    # A failed save gives its keys back.
+    state.mark_dirty({Topic.BOOKINGS: {"b5", "b6"}})
+    assert state.take_dirty()[Topic.BOOKINGS] == {"b5", "b6"}
+
+
+def test_member_ids_of_class(state: GymState) -> None:
+    put(state, Topic.BOOKINGS, "b1", booking_json("c1", member_id="m1"))
+    put(state, Topic.BOOKINGS, "b2", booking_json("c1", "cancelled", member_id="m2"))
+    assert sorted(state.member_ids_of_class("c1")) == ["m1", "m2"]
+    assert state.member_ids_of_class("c2") == []

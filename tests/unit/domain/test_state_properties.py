@@ -28,8 +28,10 @@ from gymdesk.domain.contract import (
     SaleRow,
     TargetRow,
     Topic,
+    decode_value,
 )
 from gymdesk.domain.state import GymState, StateSettings
+from gymdesk.domain.state import Record as StateRecord
 from gymdesk.domain.views import ClassView, InstructorView, PeriodSummary, RepView, TeamView
 
 ZONE = ZoneInfo("Europe/Berlin")
@@ -605,3 +607,84 @@ def test_duplicate_targets_resolve_to_the_latest_write_as_in_the_compacted_log(
         rebuilt.apply(record.topic, record.key, record.value, 0, position)
     for rep_id in REP_IDS:
         assert rebuilt.target_cents("rep", rep_id) == full.target_cents("rep", rep_id)
+
+
+# ---------------------------------------------------------------- batches
+
+
+def changes_as_dict(changes: Changes) -> dict[View, frozenset[str] | None]:
+    return {view: changes.keys(view) for view in changes.views()}
+
+
+def batches(records: list[Record], cuts: list[bool]) -> list[list[Record]]:
+    """Split a log into runs of one topic, also cut wherever ``cuts`` says."""
+    out: list[list[Record]] = []
+    for n, record in enumerate(records):
+        if not out or out[-1][-1].topic is not record.topic or cuts[n % len(cuts)]:
+            out.append([])
+        out[-1].append(record)
+    return out
+
+
+# Mostly bookings (the batch path), with classes moving under them and broken records.
+batch_records = st.one_of(
+    valid_records(),
+    valid_records().filter(lambda r: r.topic is Topic.BOOKINGS),
+    valid_records().filter(lambda r: r.topic is Topic.BOOKINGS),
+    invalid_records(),
+)
+
+
+@PROPERTY_SETTINGS
+@given(
+    records=st.lists(batch_records, min_size=10, max_size=80),
+    cuts=st.lists(st.booleans(), min_size=1, max_size=20),
+    catching_up=st.booleans(),
+)
+def test_applying_batches_equals_applying_each_record(
+    records: list[Record], cuts: list[bool], catching_up: bool
+) -> None:
+    one_by_one, batched = new_state(PERIODS[0]), new_state(PERIODS[0])
+    for position, batch in enumerate(batches(records, cuts)):
+        each = Changes()
+        for n, record in enumerate(batch):
+            one_by_one.apply(record.topic, record.key, record.value, 0, position * 100 + n, each)
+        together = Changes()
+        if catching_up:
+            together.touch_all(View.BOOKINGS)
+            each.touch_all(View.BOOKINGS)
+        batched.apply_records(
+            batch[0].topic,
+            [StateRecord(r.key, r.value, 0, position * 100 + n) for n, r in enumerate(batch)],
+            together,
+        )
+        assert changes_as_dict(together) == changes_as_dict(each)
+        assert batched.tables == one_by_one.tables
+        assert observe(batched) == observe(one_by_one)
+        if cuts[position % len(cuts)]:  # as a snapshot save would, now and then
+            assert batched.take_dirty() == one_by_one.take_dirty()
+    assert batched.rejections.by_reason == one_by_one.rejections.by_reason
+    assert list(batched.rejections.latest) == list(one_by_one.rejections.latest)
+    assert batched.take_dirty() == one_by_one.take_dirty()
+
+
+@PROPERTY_SETTINGS
+@given(records=st.lists(batch_records, min_size=10, max_size=80))
+def test_putting_many_rows_equals_putting_each(records: list[Record]) -> None:
+    """What a snapshot load does: decoded rows, in order, one topic per call."""
+    one_by_one, together = new_state(PERIODS[0]), new_state(PERIODS[0])
+    for batch in batches([r for r in records if r.valid], [False]):
+        topic = batch[0].topic
+        rows = [
+            (r.key.decode(), None if r.value is None else decode_value(topic, r.value))
+            for r in batch
+            if r.key is not None
+        ]
+        each, all_at_once = Changes(), Changes()
+        for key, row in rows:
+            one_by_one.put(topic, key, row, each)
+        together.put_many(topic, rows, all_at_once)
+        assert changes_as_dict(all_at_once) == changes_as_dict(each)
+        assert together.tables == one_by_one.tables
+        assert observe(together) == observe(one_by_one)
+        assert together.take_dirty() == one_by_one.take_dirty()
