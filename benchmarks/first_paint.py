@@ -12,11 +12,9 @@ start-up and every import count):
 - first paint: the board's viewport has finished a paint showing restored classes;
 - complete: the board has finished a paint whose class counts add up to every booking.
 
-Each run is made twice: as the app is, and with the reader handing its report callback to
-``SnapshotStore.restore`` (``on_progress``), which lets the board paint the small tables
-before the bookings are in. The second mode is simulated here by wrapping the reader's
-constructor (a one-line change in ``gymdesk/stream/reader.py``). Target: first paint
-< 1.5 s.
+The reader hands its report callback to ``SnapshotStore.restore`` (``on_progress``), so
+the board paints the small tables before the bookings are in, and the counts fill in as
+they load. Target: first paint < 1.5 s.
 """
 
 from __future__ import annotations
@@ -43,8 +41,8 @@ CLUSTER_ID = "gymdesk-bench-first-paint"
 # ---------------------------------------------------------------------- the app's process
 
 
-def watch_app(expected: int, progressive: bool) -> None:
-    """Hook the board's viewport paints and, optionally, the reader's restore reports."""
+def watch_app(expected: int) -> None:
+    """Hook the board's viewport paints."""
     import signal
 
     from _common import GcWatch
@@ -102,24 +100,6 @@ def watch_app(expected: int, progressive: bool) -> None:
 
     receptionist.ReceptionistBoard.__init__ = init  # type: ignore[method-assign]
 
-    if progressive:
-        from gymdesk.stream import reader as reader_module
-
-        original_reader_init = reader_module.ChangelogReader.__init__
-
-        def reader_init(self: Any, *args: Any, **kwargs: Any) -> None:
-            original_reader_init(self, *args, **kwargs)
-            store = self.snapshot
-            if store is None:
-                return
-            restore = store.restore
-
-            async def restore_with_progress(state: Any, changes: Any) -> Any:
-                return await restore(state, changes, on_progress=self._on_changes)
-
-            store.restore = restore_with_progress
-
-        reader_module.ChangelogReader.__init__ = reader_init  # type: ignore[method-assign]
     emit("imported", started=STARTED)
 
 
@@ -130,7 +110,7 @@ def run_app(args: argparse.Namespace) -> int:
     from gymdesk.app import main as _app_main  # noqa: F401  (the app's own import order)
     from gymdesk.app.cli import main
 
-    watch_app(args.expected, args.progressive)
+    watch_app(args.expected)
     # The app's own configuration path: the environment (no config file in this HOME).
     os.environ.update(
         GYMDESK_BOOTSTRAP_SERVERS=args.bootstrap,
@@ -180,9 +160,7 @@ async def build_snapshot(bootstrap: str, state_dir: Path, bookings: int) -> dict
     }
 
 
-def one_run(
-    bootstrap: str, state_dir: Path, config_dir: Path, expected: int, progressive: bool
-) -> dict[str, Any]:
+def one_run(bootstrap: str, state_dir: Path, config_dir: Path, expected: int) -> dict[str, Any]:
     """Start the app once; return seconds from spawn to each mark."""
     from _common import PREFIX, child, child_env
 
@@ -200,8 +178,6 @@ def one_run(
         "--expected",
         str(expected),
     ]
-    if progressive:
-        argv.append("--progressive")
     env = child_env(XDG_CONFIG_HOME=str(config_dir), XDG_STATE_HOME=str(config_dir))
     events: dict[str, dict[str, Any]] = {}
     spawned = time.time()
@@ -241,7 +217,6 @@ def main() -> None:
     parser.add_argument("--prefix")
     parser.add_argument("--state-dir")
     parser.add_argument("--expected", type=int)
-    parser.add_argument("--progressive", action="store_true")
     args = parser.parse_args()
     if args.phase == "app":
         sys.exit(run_app(args))
@@ -264,27 +239,18 @@ def main() -> None:
             flush=True,
         )
         print(f"machine: {machine()}", flush=True)
-        for progressive in (False, True):
-            mode = (
-                "with restore progress (reader passes on_progress, simulated)"
-                if progressive
-                else "as the app is"
+        for n in range(1, args.runs + 1):
+            fig = one_run(broker.bootstrap_servers, state_dir, config_dir, built["bookings"])
+            verdict = "met" if fig["first_s"] < TARGET_S else "NOT met"
+            print(
+                f"run {n}: first paint {fig['first_s']:.2f} s (showing "
+                f"{fig['first_bookings']:,} bookings; target < {TARGET_S} s: {verdict}), "
+                f"every booking painted {fig['complete_s']:.2f} s; interpreter up "
+                f"{fig['interpreter_s']:.2f} s, app imported {fig['imports_s']:.2f} s; "
+                f"garbage collection {fig['gc']['total_s']:.2f} s (longest "
+                f"{fig['gc']['longest_ms']:.0f} ms); exit {fig['exit_code']}",
+                flush=True,
             )
-            print(f"-- {mode}")
-            for n in range(1, args.runs + 1):
-                fig = one_run(
-                    broker.bootstrap_servers, state_dir, config_dir, built["bookings"], progressive
-                )
-                verdict = "met" if fig["first_s"] < TARGET_S else "NOT met"
-                print(
-                    f"run {n}: first paint {fig['first_s']:.2f} s (showing "
-                    f"{fig['first_bookings']:,} bookings; target < {TARGET_S} s: {verdict}), "
-                    f"every booking painted {fig['complete_s']:.2f} s; interpreter up "
-                    f"{fig['interpreter_s']:.2f} s, app imported {fig['imports_s']:.2f} s; "
-                    f"garbage collection {fig['gc']['total_s']:.2f} s (longest "
-                    f"{fig['gc']['longest_ms']:.0f} ms); exit {fig['exit_code']}",
-                    flush=True,
-                )
 
 
 if __name__ == "__main__":

@@ -135,6 +135,11 @@ class BookingTable(Mapping[str, BookingRow]):
     def __len__(self) -> int:
         return self._size
 
+    def key_slices(self) -> Iterator[list[str]]:
+        """Yield the booking ids one shard at a time, each copied to a list in C."""
+        for shard in self._shards:
+            yield list(shard)
+
     def keys(self) -> KeysView[str]:
         """Return the booking ids: a live view, whose ``|`` runs in C over the shards."""
         return _Keys(self)

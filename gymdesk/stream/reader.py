@@ -232,18 +232,27 @@ class ChangelogReader:
             self._set_phase(Phase.STOPPED)
 
     async def restore(self) -> None:
-        """Load the snapshot (if any) and show it at once, marked as not yet live."""
+        """Load the snapshot (if any) and show it as it loads, marked as not yet live.
+
+        The views hear the rows as they come in (the small tables first, then bookings
+        every quarter second) while the status stays "connecting" with how far the load
+        is; nothing is read from the topics until every row is in, so a new record never
+        lands on counts that are still being rebuilt.
+        """
         if self.snapshot is None:
             return
         changes = Changes()
+        self._set_phase(Phase.CONNECTING, "loading the saved snapshot")
         try:
-            info = await self.snapshot.restore(self.state, changes)
+            info = await self.snapshot.restore(
+                self.state, changes, on_progress=self._on_restore_progress
+            )
         except SnapshotError as exc:
             self.snapshot.set_aside(str(exc))
             self._warn(f"snapshot set aside ({exc}); rebuilding from the topics")
             self.state.clear(changes)
             self.state.rejections.restore({}, [])
-            self.state.take_dirty()
+            self.state.take_changed()
             info = None
         if info is not None:
             self._snapshot_cluster = info.cluster_id
@@ -255,7 +264,15 @@ class ChangelogReader:
         for view in View:
             changes.touch_all(view)
         self._on_changes(changes)
-        self._emit_status(force=True)
+        self._set_phase(Phase.CONNECTING)
+
+    def _on_restore_progress(self, part: Changes) -> None:
+        """Pass on the rows loaded so far, and say how far the load is."""
+        self._on_changes(part)
+        if self.snapshot is not None:
+            loaded, total = self.snapshot.restore_progress
+            share = loaded / total if total else 1.0
+            self._set_phase(Phase.CONNECTING, f"loading the saved snapshot: {share:.0%}")
 
     # ------------------------------------------------------------------ one session
 

@@ -16,19 +16,26 @@ import logging
 import re
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from itertools import chain, repeat
 from pathlib import Path
 from typing import Final
 
 import msgspec
 import platformdirs
 
-from gymdesk.domain.changes import Changes
-from gymdesk.domain.contract import Topic, decode_snapshot_row, encode_snapshot_row
+from gymdesk.domain.changes import Changes, View
+from gymdesk.domain.contract import (
+    Row,
+    Topic,
+    decode_snapshot_row,
+    decode_snapshot_rows,
+    encode_snapshot_row,
+)
 from gymdesk.domain.rejections import Rejection
-from gymdesk.domain.state import GymState
+from gymdesk.domain.state import ChangedKeys, GymState
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +45,15 @@ LOAD_SLICE: Final = 5000
 # Rows are encoded (saving) or decoded and applied (restoring) on the loop for at most
 # this long before yielding to it; the writes and reads run on the worker thread.
 LOAD_BUDGET_S: Final = 0.008
+# Rows encoded between two looks at the clock when saving (about 0.5 ms of bookings).
 _CHUNK: Final = 256
+# Restoring, rows are decoded (in one call) and stored (in one ``put_many``) a chunk at
+# a time, sized from the cost per row so far to fill what is left of the slice: large
+# chunks spread the settling of the class lines (one per class a call touched, ~400
+# here) over more rows, and a chunk that would overrun the slice is cut short.
+RESTORE_CHUNK_MIN: Final = 64
+RESTORE_CHUNK_MAX: Final = 4096
+_FIRST_ROW_COST_S: Final = 5e-6  # a guess for the first chunk: a booking costs ~3 µs
 # How often a restore reports the rows loaded so far while the bookings load.
 PROGRESS_INTERVAL_S: Final = 0.25
 # The small tables first, so that a first paint has classes, instructors and members;
@@ -70,6 +85,8 @@ CREATE TABLE IF NOT EXISTS rejection_latest (
 """
 
 Offsets = dict[tuple[str, int], int]  # (full topic name, partition) -> next offset to read
+_Upserts = tuple[str, list[str], list[bytes]]  # table, keys, encoded rows
+_Deletes = tuple[str, list[str]]  # table, keys
 
 
 class SnapshotError(Exception):
@@ -109,6 +126,20 @@ class SaveStats:
     write_s: float
 
 
+def _decode(topic: Topic, keys: list[str], values: list[bytes]) -> list[Row]:
+    """Decode saved rows in one call; name the first damaged one in a SnapshotError."""
+    try:
+        return decode_snapshot_rows(topic, values)
+    except (msgspec.MsgspecError, ValueError):
+        pass  # rare: decode one by one to say which row is damaged
+    for key, value in zip(keys, values, strict=True):
+        try:
+            decode_snapshot_row(topic, value)
+        except (msgspec.MsgspecError, ValueError) as exc:
+            raise SnapshotError(f"damaged row {topic}/{key}: {exc}") from None
+    raise SnapshotError(f"damaged rows in {topic}: {len(values)} saved rows do not decode as many")
+
+
 class SnapshotStore:
     """Loads and incrementally saves one snapshot file; writes happen on one worker thread."""
 
@@ -119,6 +150,7 @@ class SnapshotStore:
         self._lock = asyncio.Lock()
         self._needs_full_save = True
         self.slice_budget_s = LOAD_BUDGET_S
+        self._restored = self._to_restore = 0
 
     # ------------------------------------------------------------------ files
 
@@ -168,8 +200,19 @@ class SnapshotStore:
         """Return the snapshot's metadata and offsets, None if there is none; or SnapshotError."""
         if not self.path.exists():
             return None
+        return self._executor.submit(self._read_info, prefix).result()
+
+    async def _read_info_off_loop(self, prefix: str) -> SnapshotInfo | None:
+        """``read_info`` on the worker thread: counting a million rows takes ~60 ms."""
+        if not self.path.exists():
+            return None
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, self._read_info, prefix)
+
+    def _read_info(self, prefix: str) -> SnapshotInfo | None:
+        """Read the metadata, offsets and row count (on the worker thread)."""
         try:
-            conn = self._executor.submit(self._connect).result()
+            conn = self._connect()
             meta = dict(conn.execute("SELECT name, value FROM meta").fetchall())
             if not meta:
                 return None
@@ -216,7 +259,12 @@ class SnapshotStore:
 
     def load_rejections(self, state: GymState) -> None:
         """Restore the rejection counts and the latest rejections saved with the rows."""
-        conn = self._executor.submit(self._connect).result()
+        counts, latest = self._executor.submit(self._read_rejections).result()
+        state.rejections.restore(counts, latest)
+
+    def _read_rejections(self) -> tuple[dict[tuple[str, str], int], list[Rejection]]:
+        """Read the rejection counts and the latest rejections (on the worker thread)."""
+        conn = self._connect()
         try:
             counts = {
                 (topic, reason): count
@@ -233,7 +281,12 @@ class SnapshotStore:
             ]
         except sqlite3.DatabaseError as exc:
             raise SnapshotError(f"damaged rejections: {exc}") from None
-        state.rejections.restore(counts, latest)
+        return counts, latest
+
+    @property
+    def restore_progress(self) -> tuple[int, int]:
+        """Return (rows loaded, rows in the snapshot) of the restore running or last run."""
+        return self._restored, self._to_restore
 
     async def restore(
         self,
@@ -245,20 +298,24 @@ class SnapshotStore:
 
         The small tables come first and the bookings last; ``on_progress``, when given,
         hears what was loaded so far: once the small tables are in (the board can paint
-        its classes), then at most every ``PROGRESS_INTERVAL_S`` while bookings load.
-        Everything loaded is also recorded in ``changes``.
+        its classes), then at most every ``PROGRESS_INTERVAL_S`` while bookings load, then
+        the rest at the end (``restore_progress`` says how far it got). Everything loaded is
+        also recorded in ``changes``. Each slice decodes a chunk of rows in one call and
+        stores them with ``GymState.put_many`` (one settle of the counts per chunk).
 
         Raises SnapshotError when it cannot be used; the caller sets it aside and clears
         what was loaded.
         """
-        info = self.read_info(state.settings.prefix)
+        info = await self._read_info_off_loop(state.settings.prefix)
         if info is None:
             return None
-        put, decode = state.put, decode_snapshot_row
-        clock, budget = time.perf_counter, self.slice_budget_s
+        loop = asyncio.get_running_loop()
+        counts, latest = await loop.run_in_executor(self._executor, self._read_rejections)
+        self._restored, self._to_restore = 0, info.rows
+        put_many, clock, budget = state.put_many, time.perf_counter, self.slice_budget_s
         started = slice_started = last_report = clock()
         part = Changes()
-        loaded = 0
+        row_cost_s = _FIRST_ROW_COST_S  # seconds per row, a moving average
 
         def report() -> None:
             """Pass on what was loaded since the last report."""
@@ -270,30 +327,41 @@ class SnapshotStore:
 
         for topic in RESTORE_ORDER:
             async for batch in self._topic_rows(topic):
-                i, n = 0, len(batch)
-                while i < n:
-                    for key, value in batch[i : i + _CHUNK]:
-                        try:
-                            row = decode(topic, value)
-                        except msgspec.MsgspecError as exc:
-                            raise SnapshotError(f"damaged row {topic}/{key}: {exc}") from None
-                        put(topic, key, row, part)
-                    i += _CHUNK
-                    now = clock()
-                    if now - slice_started >= budget:
-                        if now - last_report >= PROGRESS_INTERVAL_S:
+                i = 0
+                while i < len(batch):
+                    chunk_started = clock()
+                    room = budget - (chunk_started - slice_started)
+                    if room < budget / 3:
+                        if chunk_started - last_report >= PROGRESS_INTERVAL_S:
                             report()
                         await asyncio.sleep(0)
-                        slice_started = clock()
-                loaded += n
+                        slice_started = chunk_started = clock()
+                        room = budget
+                    # Half the room: the cost of a row varies from chunk to chunk (GC, cache),
+                    # and the slice should end near 6 ms, well inside the budget.
+                    size = int(room * 0.5 / row_cost_s)
+                    size = max(RESTORE_CHUNK_MIN, min(RESTORE_CHUNK_MAX, size))
+                    chunk = batch[i : i + size]
+                    i += size
+                    keys = [key for key, _ in chunk]
+                    rows = _decode(topic, keys, [value for _, value in chunk])
+                    if topic is Topic.BOOKINGS:
+                        # Every booking is new: naming each would only overflow the report.
+                        part.touch_all(View.BOOKINGS)
+                    put_many(topic, zip(keys, rows, strict=True), part)
+                    self._restored += len(chunk)
+                    per_row = (clock() - chunk_started) / len(chunk)
+                    row_cost_s = (row_cost_s + per_row) / 2
             if topic is _LAST_SMALL_TABLE:
                 report()  # the classes and who teaches them: enough for a first paint
         report()
-        self.load_rejections(state)
-        # What was just loaded is already on disk.
-        state.take_dirty()
+        state.rejections.restore(counts, latest)
+        # What was just loaded is already on disk: drop the record of it (without listing
+        # it: a million keys would be one long step).
+        state.take_changed()
         self._needs_full_save = False
-        log.info("snapshot %s: %d rows loaded in %.2f s", self.path.name, loaded, clock() - started)
+        took = clock() - started
+        log.info("snapshot %s: %d rows loaded in %.2f s", self.path.name, self._restored, took)
         return info
 
     # ------------------------------------------------------------------ saving
@@ -302,11 +370,13 @@ class SnapshotStore:
         """Save what changed since the last save, with ``offsets``, in one transaction.
 
         ``offsets`` must describe what ``state`` holds at the moment of the call; rows are
-        encoded in slices after it (see the module docstring for why that is sound).
+        encoded in slices after it (see the module docstring for why that is sound). A
+        table that changed everywhere (a long catch-up) is walked a slice of keys at a
+        time (``GymState.key_slices``), never listed in one step.
         """
         async with self._lock:
             full = self._needs_full_save
-            dirty = state.take_dirty()
+            changed = state.take_changed()
             offsets = dict(offsets)
             rej = state.rejections
             counts = [(t, r, n) for (t, r), n in rej.by_reason.items()]
@@ -314,30 +384,19 @@ class SnapshotStore:
                 (i, r.topic, r.partition, r.offset, r.key, r.reason, r.first_bytes)
                 for i, r in enumerate(rej.latest)
             ]
-            started = slice_started = time.perf_counter()
-            clock, budget = time.perf_counter, self.slice_budget_s
-            upserts: list[tuple[str, str, bytes]] = []
-            deletes: list[tuple[str, str]] = []
-            for topic, keys in dirty.items():
-                table = state.tables[topic]
-                # A full save replaces every row: the rows there are now, no deletes. The
-                # keys are copied to a list at C speed (a union of sets, or a Python loop
-                # over a million keys, would stall the loop), then encoded in slices.
-                todo = list(table.keys()) if full else list(keys)
-                name = topic.value
-                for i in range(0, len(todo), _CHUNK):
-                    for key in todo[i : i + _CHUNK]:
-                        row = table.get(key)
-                        if row is not None:
-                            upserts.append((name, key, encode_snapshot_row(row)))
-                        elif not full:
-                            deletes.append((name, key))
-                    if clock() - slice_started >= budget:
-                        await asyncio.sleep(0)
-                        slice_started = clock()
-            encode_s = time.perf_counter() - started
-            loop = asyncio.get_running_loop()
+            started = time.perf_counter()
+            # Per table: the keys and rows to write, the keys to delete. Flat lists of str
+            # and bytes, not a tuple per row: a million tracked tuples made each full
+            # garbage collection during the save a 20-30 ms stall.
+            upserts: list[_Upserts] = []
+            deletes: list[_Deletes] = []
             try:
+                for topic, keys in changed.items():
+                    up, down = await self._encode(state, topic, keys, full)
+                    upserts.append(up)
+                    deletes.append(down)
+                encode_s = time.perf_counter() - started
+                loop = asyncio.get_running_loop()
                 write_s = await loop.run_in_executor(
                     self._executor,
                     self._write,
@@ -351,18 +410,63 @@ class SnapshotStore:
                     latest,
                 )
             except BaseException:
-                state.mark_dirty(dirty)
+                state.mark_changed(changed)
                 raise
             self._needs_full_save = False
-            return SaveStats(len(upserts) + len(deletes), encode_s, write_s)
+            rows = sum(len(keys) for _, keys, _ in upserts) + sum(len(k) for _, k in deletes)
+            return SaveStats(rows, encode_s, write_s)
+
+    async def _encode(
+        self,
+        state: GymState,
+        topic: Topic,
+        changed: ChangedKeys,
+        full: bool,
+    ) -> tuple[_Upserts, _Deletes]:
+        """Encode one table's changed rows to write, and list its keys to delete, in slices.
+
+        A full save replaces every row (the rows there are now, no deletes); a table that
+        changed everywhere writes every row too, and deletes its deleted keys. Keys come
+        in lists copied at C speed (a shard of the bookings, or the changed keys), then
+        are encoded ``_CHUNK`` at a time with a look at the clock between chunks.
+        """
+        table, name = state.tables[topic], topic.value
+        if full or changed.every_row:
+            sources: Iterable[list[str]] = state.key_slices(topic)
+            if not full:
+                sources = chain(sources, [list(changed.deleted)])
+        else:
+            sources = [list(changed.upserted), list(changed.deleted)]
+        up_keys: list[str] = []
+        up_rows: list[bytes] = []
+        down_keys: list[str] = []
+        get, encode, clock = table.get, encode_snapshot_row, time.perf_counter
+        budget, slice_started = self.slice_budget_s, clock()
+        for keys in sources:
+            for i in range(0, len(keys), _CHUNK):
+                part = keys[i : i + _CHUNK]
+                for key, row in zip(part, map(get, part), strict=True):
+                    if row is not None:
+                        up_keys.append(key)
+                        up_rows.append(encode(row))
+                    elif not full:
+                        down_keys.append(key)
+                if clock() - slice_started >= budget:
+                    await asyncio.sleep(0)
+                    slice_started = clock()
+            # The next slice is copied in one step: yield first if this one used the budget.
+            if clock() - slice_started >= budget / 2:
+                await asyncio.sleep(0)
+                slice_started = clock()
+        return (name, up_keys, up_rows), (name, down_keys)
 
     def _write(
         self,
         full: bool,
         cluster_id: str,
         prefix: str,
-        upserts: list[tuple[str, str, bytes]],
-        deletes: list[tuple[str, str]],
+        upserts: list[_Upserts],
+        deletes: list[_Deletes],
         offsets: Offsets,
         counts: list[tuple[str, str, int]],
         latest: list[tuple[int, str, int, int, str, str, str]],
@@ -374,10 +478,15 @@ class SnapshotStore:
         try:
             if full:
                 conn.execute("DELETE FROM rows")
-            conn.executemany(
-                "INSERT OR REPLACE INTO rows (topic, key, value) VALUES (?, ?, ?)", upserts
-            )
-            conn.executemany("DELETE FROM rows WHERE topic = ? AND key = ?", deletes)
+            for name, keys, values in upserts:
+                conn.executemany(
+                    "INSERT OR REPLACE INTO rows (topic, key, value) VALUES (?, ?, ?)",
+                    zip(repeat(name), keys, values),
+                )
+            for name, keys in deletes:
+                conn.executemany(
+                    "DELETE FROM rows WHERE topic = ? AND key = ?", zip(repeat(name), keys)
+                )
             conn.execute("DELETE FROM offsets")
             conn.executemany(
                 "INSERT INTO offsets (topic, partition, next_offset) VALUES (?, ?, ?)",

@@ -59,8 +59,17 @@ def document(bootstrap: str, prefix: str, state_dir: Path | None) -> dict[str, o
 
 
 @pytest.mark.broker
+@pytest.mark.parametrize(
+    "dirty_cap",
+    [
+        pytest.param("", id="changed-keys"),
+        # Past a cap of 200 changed keys every save writes every row, walking the table a
+        # shard at a time while the reader goes on changing it.
+        pytest.param("200", id="every-row"),
+    ],
+)
 def test_kill_9_during_catch_up_then_restart_is_exact(
-    broker: EmbeddedBroker, prefix: str, tmp_path: Path
+    broker: EmbeddedBroker, prefix: str, tmp_path: Path, dirty_cap: str
 ) -> None:
     run(create_topics(broker.bootstrap_servers, prefix, {Topic.BOOKINGS: 3, Topic.CLASSES: 2}))
     run(produce(broker.bootstrap_servers, prefix, many_records(20_000), batched=True))
@@ -69,7 +78,14 @@ def test_kill_9_during_catch_up_then_restart_is_exact(
     kills = 0
     for saves_before_kill in (1, 3, 6):
         proc = subprocess.Popen(
-            [sys.executable, str(WORKER), broker.bootstrap_servers, prefix, str(tmp_path)],
+            [
+                sys.executable,
+                str(WORKER),
+                broker.bootstrap_servers,
+                prefix,
+                str(tmp_path),
+                dirty_cap,
+            ],
             stdout=subprocess.PIPE,
             text=True,
             env=env,

@@ -644,3 +644,70 @@ def test_member_ids_of_class(state: GymState) -> None:
     put(state, Topic.BOOKINGS, "b2", booking_json("c1", "cancelled", member_id="m2"))
     assert sorted(state.member_ids_of_class("c1")) == ["m1", "m2"]
     assert state.member_ids_of_class("c2") == []
+
+
+def test_take_changed_hands_over_the_changed_keys_without_listing_the_table(
+    state: GymState, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    put(state, Topic.CLASSES, "c1", class_json())
+    put(state, Topic.BOOKINGS, "b1", booking_json())
+    put(state, Topic.BOOKINGS, "b2", booking_json())
+    put(state, Topic.BOOKINGS, "b2", None)
+    changed = state.take_changed()
+    assert not changed[Topic.BOOKINGS].every_row
+    assert set(changed[Topic.BOOKINGS].upserted) == {"b1", "b2"}
+    assert set(changed[Topic.BOOKINGS].deleted) == {"b2"}
+    assert set(changed[Topic.CLASSES].upserted) == {"c1"}
+    assert not any(c.upserted or c.deleted for c in state.take_changed().values())
+    # Past the cap: "every row", the deleted keys, and no list of the rows.
+    monkeypatch.setattr(state_module, "DIRTY_CAP", 2)
+    monkeypatch.setattr(state_module, "DIRTY_SLACK", 0)
+    for n in range(3, 10):
+        put(state, Topic.BOOKINGS, f"b{n}", booking_json())
+    put(state, Topic.BOOKINGS, "b1", None)
+    changed = state.take_changed()
+    assert changed[Topic.BOOKINGS].every_row
+    assert not changed[Topic.BOOKINGS].upserted
+    assert set(changed[Topic.BOOKINGS].deleted) == {"b1"}
+    assert not changed[Topic.CLASSES].every_row
+
+
+def test_mark_changed_gives_back_what_take_changed_took(
+    state: GymState, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(state_module, "DIRTY_CAP", 2)
+    monkeypatch.setattr(state_module, "DIRTY_SLACK", 0)
+    put(state, Topic.CLASSES, "c1", class_json())
+    for n in range(6):
+        put(state, Topic.BOOKINGS, f"b{n}", booking_json())
+    put(state, Topic.BOOKINGS, "b0", None)
+    taken = state.take_changed()
+    put(state, Topic.BOOKINGS, "b1", booking_json("c1", "checked_in"))  # during the save
+    state.mark_changed(taken)  # the save failed
+    again = state.take_changed()
+    assert again[Topic.BOOKINGS].every_row
+    assert set(again[Topic.BOOKINGS].deleted) == {"b0"}
+    assert set(again[Topic.CLASSES].upserted) == {"c1"}
+
+
+def test_take_dirty_still_lists_every_row_past_the_cap(
+    state: GymState, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(state_module, "DIRTY_CAP", 2)
+    monkeypatch.setattr(state_module, "DIRTY_SLACK", 0)
+    for n in range(6):
+        put(state, Topic.BOOKINGS, f"b{n}", booking_json())
+    put(state, Topic.BOOKINGS, "b0", None)
+    assert state.take_dirty()[Topic.BOOKINGS] == {f"b{n}" for n in range(6)}
+
+
+def test_key_slices_yield_every_key_once(state: GymState) -> None:
+    for n in range(500):
+        put(state, Topic.BOOKINGS, f"b{n}", booking_json())
+    put(state, Topic.CLASSES, "c1", class_json())
+    slices = list(state.key_slices(Topic.BOOKINGS))
+    assert len(slices) > 1  # the bookings come a shard at a time
+    keys = [key for part in slices for key in part]
+    assert sorted(keys) == sorted(state.tables[Topic.BOOKINGS])
+    assert list(state.key_slices(Topic.CLASSES)) == [["c1"]]
+    assert [k for part in state.key_slices(Topic.SALES) for k in part] == []

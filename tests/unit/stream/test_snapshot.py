@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from gymdesk.domain import state as state_module
 from gymdesk.domain.changes import Changes, View
-from gymdesk.domain.contract import Topic
+from gymdesk.domain.contract import Topic, decode_snapshot_row
 from gymdesk.domain.state import GymState, StateSettings
 from gymdesk.stream import snapshot as snapshot_module
 from gymdesk.stream.snapshot import SnapshotError, SnapshotStore
@@ -176,3 +178,169 @@ def test_an_incremental_save_writes_updates_and_deletes(tmp_path: Path) -> None:
         assert dict(back.tables[topic]) == dict(state.tables[topic]), topic
     assert "b1" not in back.tables[Topic.BOOKINGS]
     assert list(back.class_views()) == list(state.class_views())
+
+
+def put_one_by_one(path: Path) -> GymState:
+    """Load a snapshot file the plain way: each saved row decoded and ``put`` alone."""
+    state = GymState(StateSettings(prefix=PREFIX, period=PERIOD))
+    conn = sqlite3.connect(path)
+    try:
+        for topic in snapshot_module.RESTORE_ORDER:
+            for key, value in conn.execute(
+                "SELECT key, value FROM rows WHERE topic = ?", (topic.value,)
+            ):
+                state.put(topic, key, decode_snapshot_row(topic, value), Changes())
+    finally:
+        conn.close()
+    return state
+
+
+def assert_same_state(a: GymState, b: GymState) -> None:
+    """Tables and every aggregate the views read are equal."""
+    for topic in Topic:
+        assert dict(a.tables[topic]) == dict(b.tables[topic]), topic
+    assert list(a.class_views()) == list(b.class_views())
+    assert list(a.instructor_views()) == list(b.instructor_views())
+    assert list(a.rep_views()) == list(b.rep_views())
+    assert list(a.team_views()) == list(b.team_views())
+    assert a.period_summary() == b.period_summary()
+
+
+@pytest.mark.parametrize("budget", [0.0, 0.008])
+def test_a_restore_in_chunks_equals_putting_each_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, budget: float
+) -> None:
+    _, path = saved(tmp_path)
+    # A zero budget cuts the load into the smallest chunks, yielding between each.
+    monkeypatch.setattr(snapshot_module, "LOAD_SLICE", 700)
+    monkeypatch.setattr(snapshot_module, "LOAD_BUDGET_S", budget)
+    state, _ = restored(path)
+    assert_same_state(state, put_one_by_one(path))
+    assert len(state.tables[Topic.BOOKINGS]) == BOOKINGS
+
+
+def test_a_restore_leaves_nothing_to_save(tmp_path: Path) -> None:
+    _, path = saved(tmp_path)
+    state, _ = restored(path)
+    changed = state.take_changed()
+    assert not any(c.every_row or c.upserted or c.deleted for c in changed.values())
+
+
+def test_progress_reports_partial_state_then_the_rest_and_says_how_far(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, path = saved(tmp_path)
+    monkeypatch.setattr(snapshot_module, "LOAD_SLICE", 500)
+    monkeypatch.setattr(snapshot_module, "PROGRESS_INTERVAL_S", 0.0)
+    state = GymState(StateSettings(prefix=PREFIX, period=PERIOD))
+    progress: list[tuple[int, int, int]] = []
+
+    async def restore() -> tuple[int, int]:
+        store = SnapshotStore(path)
+        store.slice_budget_s = 0.0
+
+        def on_progress(part: Changes) -> None:
+            loaded, total = store.restore_progress
+            progress.append((loaded, total, len(state.tables[Topic.BOOKINGS])))
+
+        try:
+            await store.restore(state, Changes(), on_progress=on_progress)
+            return store.restore_progress
+        finally:
+            store.close()
+
+    final = run(restore())
+    rows = BOOKINGS + 10 + 2 + 50
+    assert final == (rows, rows)
+    # What was loaded when each report came: climbing, and what the state holds.
+    assert [p[0] for p in progress] == sorted(p[0] for p in progress)
+    assert all(p[1] == rows for p in progress)
+    assert all(p[0] == rows - BOOKINGS + p[2] for p in progress if p[2])
+    assert progress[-1][0] == rows
+
+
+def test_reports_come_at_most_every_progress_interval(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, path = saved(tmp_path)
+    monkeypatch.setattr(snapshot_module, "LOAD_SLICE", 100)
+    monkeypatch.setattr(snapshot_module, "PROGRESS_INTERVAL_S", 3600.0)
+    reports: list[Changes] = []
+    restored(path, on_progress=reports.append)
+    # Once the small tables are in, then only the rest at the end.
+    assert len(reports) == 2
+    assert not reports[0].touched(View.BOOKINGS)
+    assert reports[1].touched(View.BOOKINGS)
+
+
+def test_a_row_damaged_into_two_rows_raises_snapshot_error(tmp_path: Path) -> None:
+    _, path = saved(tmp_path)
+    conn = sqlite3.connect(path)
+    with conn:
+        (value,) = conn.execute(
+            "SELECT value FROM rows WHERE topic = 'bookings' AND key = 'b7'"
+        ).fetchone()
+        conn.execute(
+            "UPDATE rows SET value = ? WHERE topic = 'bookings' AND key = 'b7'",
+            (value + b"," + value,),
+        )
+    conn.close()
+    with pytest.raises(SnapshotError, match="damaged row bookings/b7"):
+        restored(path)
+
+
+def saved_rows(path: Path) -> list[tuple[str, str, bytes]]:
+    """Every row of a snapshot file, in order."""
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute("SELECT topic, key, value FROM rows ORDER BY topic, key").fetchall()
+    finally:
+        conn.close()
+
+
+def test_a_save_of_every_row_equals_a_full_save(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past the changed-keys cap a save walks the table; the file equals a full save's."""
+    monkeypatch.setattr(state_module, "DIRTY_CAP", 100)
+    monkeypatch.setattr(state_module, "DIRTY_SLACK", 0)
+    state = gym()
+    incremental, full = tmp_path / "incremental.sqlite", tmp_path / "full.sqlite"
+    walked: list[Topic] = []
+    key_slices = state.key_slices
+
+    def spy(topic: Topic) -> Iterator[list[str]]:
+        walked.append(topic)
+        return key_slices(topic)
+
+    monkeypatch.setattr(state, "key_slices", spy)
+
+    async def save() -> None:
+        store = SnapshotStore(incremental)
+        try:
+            await store.save(state, "cluster-1", {})  # the first save is a full one
+            walked.clear()
+            changes = Changes()
+            for b in range(0, BOOKINGS, 2):  # past the cap: every row changed
+                value = booking_json(f"c{b % 7}", "no_show", member_id=f"m{b % 9}")
+                state.apply(Topic.BOOKINGS, f"b{b}".encode(), value, 0, b, changes)
+            for b in range(1, 200, 2):
+                state.apply(Topic.BOOKINGS, f"b{b}".encode(), None, 0, b, changes)
+            state.apply(Topic.BOOKINGS, b"b9999", booking_json("c1"), 0, 0, changes)
+            state.apply(Topic.CLASSES, b"c3", None, 0, 0, changes)
+            await store.save(state, "cluster-1", {})
+            assert walked == [Topic.BOOKINGS]  # only the table past the cap was walked
+        finally:
+            store.close()
+        other = SnapshotStore(full)
+        try:
+            await other.save(state, "cluster-1", {})
+        finally:
+            other.close()
+
+    run(save())
+    assert saved_rows(incremental) == saved_rows(full)
+    back, _ = restored(incremental)
+    assert_same_state(back, state)
+    assert "b1" not in back.tables[Topic.BOOKINGS]
+    assert "c3" not in back.tables[Topic.CLASSES]
