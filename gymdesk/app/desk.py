@@ -19,7 +19,7 @@ from gymdesk.stream.snapshot import SnapshotStore, snapshot_path
 from gymdesk.ui.alerts import AlertPresenter
 from gymdesk.ui.resources import app_icon
 from gymdesk.ui.toast import make_adapter
-from gymdesk.ui.window import DeskOptions, MainWindow
+from gymdesk.ui.window import Clock, DeskOptions, MainWindow
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +44,7 @@ class Desk:
         *,
         fullscreen: bool = False,
         label: str = "",
+        clock: Clock | None = None,
     ) -> None:
         self.config = config
         self.fullscreen = fullscreen
@@ -69,6 +70,7 @@ class Desk:
             location=config.location,
             alert_window_h=config.alert_window_h,
             connection_label=label or f"{config.bootstrap_servers} · {config.topic_prefix}*",
+            clock=clock,
         )
         self.window = MainWindow(self.bridge, role, settings, options)
         self.window.close_requested.connect(callbacks.quit)
@@ -84,8 +86,13 @@ class Desk:
                 on_quit=callbacks.quit,
             ),
             alert_window_h=config.alert_window_h,
+            clock=clock,
             parent=self.window,
         )
+        # Each role alerts about its own classes: the desk's location, the instructor's
+        # own, none on the wallboard (the tray icon and its status stay for every role).
+        self.alerts.set_scope(self.window.alert_scope())
+        self.window.alert_scope_changed.connect(self.alerts.set_scope)
         self._task: asyncio.Task[None] | None = None
 
     def _mute_alerts(self) -> None:

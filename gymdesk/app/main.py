@@ -14,8 +14,9 @@ import signal
 import tempfile
 from collections.abc import Mapping
 from dataclasses import fields, replace
+from datetime import datetime
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import PySide6.QtWidgets  # noqa: F401  (before pyqtgraph: it must pick PySide6)
 import qasync
@@ -35,7 +36,10 @@ from gymdesk.ui.settings import (
     ask_role,
 )
 from gymdesk.ui.theme import LIGHT, apply_theme
-from gymdesk.ui.window import ROLES
+from gymdesk.ui.window import ROLES, Clock
+
+if TYPE_CHECKING:
+    from gymdesk.sim.simulator import Simulator
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +137,7 @@ class Session:
         fullscreen: bool = False,
         config_path: Path | None = None,
         label: str = "",
+        clock: Clock | None = None,
     ) -> None:
         self.config = config
         self.role = role
@@ -140,6 +145,7 @@ class Session:
         self.fullscreen = fullscreen
         self.config_path = config_path
         self.label = label
+        self.clock = clock
         self.desk: Desk | None = None
         self._done: asyncio.Event | None = None
         self._restarting: asyncio.Future[None] | None = None
@@ -162,6 +168,7 @@ class Session:
             self._callbacks(),
             fullscreen=self.fullscreen,
             label=self.label,
+            clock=self.clock,
         )
         desk.window.role_changed.connect(self._on_window_role_changed)
         desk.start()
@@ -297,6 +304,20 @@ def _save_first_config(config: AppConfig, choice: ConnectionChoice, path: Path) 
     return config
 
 
+def demo_clock(simulator: Simulator) -> Clock:
+    """Return the simulated gym's clock: the demo's gym runs ``speed`` times ahead of ours.
+
+    With the wall clock the views would mark a class members already check in to as
+    next, and the wallboard would read 15:49 beside sales stamped 16:28.
+    """
+
+    def now() -> datetime:
+        """Return the gym's time (UTC, aware)."""
+        return simulator.sim_time
+
+    return now
+
+
 async def _demo_main(args: argparse.Namespace, app: QApplication, state_dir: Path) -> int:
     """Start the broker, the topics and the simulator, then the desk; stop all of it after."""
     from gymdesk.app.config import local_zone_name
@@ -341,6 +362,7 @@ async def _demo_main(args: argparse.Namespace, app: QApplication, state_dir: Pat
             settings,
             fullscreen=bool(args.demo_fullscreen),
             label=f"Demo: simulated gym at {args.speed:g}x (seed {simulator.seed})",
+            clock=demo_clock(simulator),
         )
         return await session.run()
     finally:

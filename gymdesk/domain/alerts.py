@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
-from typing import Final
+from typing import Final, Protocol
 
 from gymdesk.domain.views import ClassView
 
@@ -33,6 +33,50 @@ class Alert:
     def body(self) -> str:
         """Return the lines as one text."""
         return "\n".join(self.lines)
+
+
+class ClassLike(Protocol):
+    """What a scope needs of a class: a ``ClassView`` or a class row will do."""
+
+    @property
+    def location(self) -> str:
+        """The class's location."""
+
+    @property
+    def instructor_id(self) -> str:
+        """Who teaches it."""
+
+
+@dataclass(frozen=True, slots=True)
+class AlertScope:
+    """Which classes a desk alerts about: every class, one location's, one instructor's, none.
+
+    A role chooses it: the front desk its location, an instructor their own classes, the
+    office wallboard none (nobody is there to read or dismiss a busy-class alert).
+    """
+
+    enabled: bool = True
+    location: str | None = None
+    instructor_id: str | None = None
+
+    def covers(self, view: ClassLike) -> bool:
+        """Return whether a class is one this desk alerts about."""
+        if not self.enabled:
+            return False
+        if self.location is not None and view.location != self.location:
+            return False
+        return self.instructor_id is None or view.instructor_id == self.instructor_id
+
+
+EVERY_CLASS: Final = AlertScope()
+"""Alert about every class."""
+NO_CLASS: Final = AlertScope(enabled=False)
+"""Alert about no class."""
+
+
+def starts_in_window(starts_at: datetime, now: datetime, window: timedelta) -> bool:
+    """Return whether a start time lies between now and now + window (both included)."""
+    return now <= starts_at <= now + window
 
 
 def in_window(view: ClassView, now: datetime, window: timedelta) -> bool:
@@ -72,10 +116,12 @@ class BusyAlerts:
         window: timedelta = DEFAULT_WINDOW,
         min_interval: timedelta = DEFAULT_MIN_INTERVAL,
         zone: tzinfo = UTC,
+        scope: AlertScope = EVERY_CLASS,
     ) -> None:
         self.window = window
         self.min_interval = min_interval
         self.zone = zone
+        self.scope = scope
         self._alertable: set[str] = set()
         self._queued: dict[str, ClassView] = {}
         self._last_alert: datetime | None = None
@@ -89,6 +135,21 @@ class BusyAlerts:
     def is_alertable(self, class_id: str) -> bool:
         """Return whether a class was busy and soon when last observed."""
         return class_id in self._alertable
+
+    @property
+    def alertable(self) -> frozenset[str]:
+        """Return the ids of the classes that were alertable when last observed."""
+        return frozenset(self._alertable)
+
+    def set_scope(self, scope: AlertScope) -> None:
+        """Alert only about the classes ``scope`` covers; forget what it leaves out.
+
+        Classes the new scope brings in are learned by the next ``observe``: observe them
+        with ``live=False`` to take them as they are, without an alert for each that is
+        busy already (choosing a scope is not news).
+        """
+        self.scope = scope
+        self._queued = {k: v for k, v in self._queued.items() if scope.covers(v)}
 
     def muted(self, now: datetime) -> bool:
         """Return whether alerts are muted at ``now``."""
@@ -107,8 +168,9 @@ class BusyAlerts:
         alertable by time alone when it enters the window).
         """
         queue = live and not self.muted(now)
+        covers = self.scope.covers
         for view in views:
-            alertable = view.busy and in_window(view, now, self.window)
+            alertable = view.busy and in_window(view, now, self.window) and covers(view)
             if alertable:
                 if view.id not in self._alertable:
                     self._alertable.add(view.id)

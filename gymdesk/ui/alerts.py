@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
-from typing import Final
+from typing import Final, cast
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from gymdesk.domain.alerts import Alert, BusyAlerts
+from gymdesk.domain.alerts import Alert, AlertScope, BusyAlerts, starts_in_window
 from gymdesk.domain.changes import Changes, View
+from gymdesk.domain.contract import ClassRow, Topic
 from gymdesk.domain.status import ReaderStatus
 from gymdesk.domain.views import ClassView
 from gymdesk.qtmodels.bridge import StateBridge
@@ -51,6 +52,7 @@ class AlertPresenter(QObject):
         self._sweep = QTimer(self)
         self._sweep.setInterval(SWEEP_INTERVAL_MS)
         self._sweep.timeout.connect(self._on_sweep_timeout)
+        self._live = bridge.status.live
         bridge.changes_applied.connect(self._on_bridge_changes_applied)
         bridge.status_changed.connect(self._on_bridge_status_changed)
         # make_adapter already said which adapter it chose: once is enough.
@@ -74,6 +76,22 @@ class AlertPresenter(QObject):
         self.rules.mute_until(until)
         self.adapter.notify("Alerts muted", f"No busy-class alerts until {until:%H:%M}.")
 
+    @property
+    def scope(self) -> AlertScope:
+        """Return which classes this desk alerts about."""
+        return self.rules.scope
+
+    def set_scope(self, scope: AlertScope) -> None:
+        """Alert only about the classes ``scope`` covers (the role view chooses it).
+
+        What the new scope brings in is learned as it is, without an alert: choosing a
+        location or an instructor is not news. The tray icon and its status stay.
+        """
+        if scope == self.rules.scope:
+            return
+        self.rules.set_scope(scope)
+        self.rules.observe(self._candidates(None), self._clock(), live=False)
+
     def observe(self, views: Iterable[ClassView]) -> None:
         """Tell the rules what some classes look like now."""
         self.rules.observe(views, self._clock(), live=self.bridge.status.live)
@@ -87,27 +105,46 @@ class AlertPresenter(QObject):
             self.alert_shown.emit(alert)
         return alert
 
-    def _on_bridge_changes_applied(self, changes: Changes) -> None:
-        """Observe the classes that changed (all of them after a big batch)."""
-        if not changes.touched(View.CLASSES):
-            return
-        keys = changes.keys(View.CLASSES)
+    def _candidates(self, keys: Iterable[str] | None) -> list[ClassView]:
+        """Return the lines of the classes (None: every class) that may alert or stop to.
+
+        Only a class in scope that starts within the window can be alertable, and only
+        one that was can stop being so: the class rows say which, and only those lines
+        are built (a line per class per flush cost ~40% of a live flush).
+        """
         state = self.bridge.state
-        if keys is None:
-            self.observe(state.class_views())
-            return
-        views = []
-        for key in keys:
-            view = state.class_view(key)
-            if view is None:
+        rows = state.tables[Topic.CLASSES]
+        now, window = self._clock(), self.rules.window
+        scope, was = self.rules.scope, self.rules.alertable
+        views: list[ClassView] = []
+        for key in rows.keys() if keys is None else keys:
+            row = cast(ClassRow | None, rows.get(key))
+            if row is None:
                 self.rules.forget(key)
-            else:
-                views.append(view)
-        self.observe(views)
+                continue
+            if key in was or (scope.covers(row) and starts_in_window(row.starts_at, now, window)):
+                view = state.class_view(key)
+                if view is not None:
+                    views.append(view)
+        return views
+
+    def _on_bridge_changes_applied(self, changes: Changes) -> None:
+        """Observe the classes that changed (all of them after a big batch), once live.
+
+        Before that (catch-up, a snapshot loading) nothing is alerted, so the rules need
+        only the state at the moment the reader goes live: every flush of a catch-up
+        looked at every class for nothing.
+        """
+        if self._live and changes.touched(View.CLASSES):
+            self.observe(self._candidates(changes.keys(View.CLASSES)))
 
     def _on_bridge_status_changed(self, status: ReaderStatus) -> None:
-        """Keep the tray tooltip on the connection state."""
+        """Keep the tray tooltip on the connection state; learn every class on going live."""
         self.adapter.set_status(status_text(status))
+        if status.live and not self._live:
+            # What is busy now was busy before: learned as it is, no alert for each.
+            self.rules.observe(self._candidates(None), self._clock(), live=False)
+        self._live = status.live
 
     def _on_due_timeout(self) -> None:
         """Raise what is due."""
@@ -115,4 +152,4 @@ class AlertPresenter(QObject):
 
     def _on_sweep_timeout(self) -> None:
         """Look at every class: busy ones entering the window by time alone."""
-        self.observe(self.bridge.state.class_views())
+        self.observe(self._candidates(None))

@@ -19,7 +19,9 @@ NEXT: Final = "next"
 class BoardDelegate(QStyledItemDelegate):
     """Paints a board cell: a tint on the running and the next class, larger key columns.
 
-    ``marks`` maps a source row's class id to ``"now"`` or ``"next"``; the view fills it.
+    ``marks`` maps a source row's class id to ``"now"`` or ``"next"``; the view fills it,
+    and may fill ``row_marks`` (view row -> mark) too, kept right whenever rows move: then
+    a cell's mark is a dict lookup, not a model call per cell and paint.
     """
 
     def __init__(
@@ -33,27 +35,45 @@ class BoardDelegate(QStyledItemDelegate):
         super().__init__(parent)
         self.theme = theme
         self.marks: dict[str, str] = {}
+        self.row_marks: dict[int, str] | None = None
         self.emphasise = emphasise
         self._id_of_row = id_of_row
+        # Made once, not per cell and paint: a board repaint paints a hundred cells.
+        self._brushes = {
+            NOW: QBrush(QColor(theme.now_row)),
+            NEXT: QBrush(QColor(theme.next_row)),
+        }
+        self._fonts: tuple[QFont, QFont] | None = None  # (base font, emphasised font)
 
     def mark_of(self, index: Index) -> str | None:
         """Return the now/next mark of the row of ``index``."""
+        if not self.marks:
+            return None
+        rows = self.row_marks
+        if rows is not None:
+            return rows.get(index.row())
         get = self._id_of_row
         class_id = get(index) if callable(get) else None
         return self.marks.get(class_id) if isinstance(class_id, str) else None
+
+    def emphasised_font(self, base: QFont) -> QFont:
+        """Return the larger, bolder font of the key columns for a base font."""
+        fonts = self._fonts
+        if fonts is None or fonts[0] != base:
+            font = QFont(base)
+            font.setPointSizeF(font.pointSizeF() * 1.18)
+            font.setWeight(QFont.Weight.DemiBold)
+            fonts = self._fonts = (QFont(base), font)
+        return fonts[1]
 
     def initStyleOption(self, option: QStyleOptionViewItem, index: Index) -> None:
         """Tint marked rows and enlarge the emphasised columns."""
         super().initStyleOption(option, index)
         mark = self.mark_of(index)
         if mark is not None:
-            colour = self.theme.now_row if mark == NOW else self.theme.next_row
-            option.backgroundBrush = QBrush(QColor(colour))
+            option.backgroundBrush = self._brushes[mark]
         if self.emphasise:
-            font = QFont(option.font)
-            font.setPointSizeF(font.pointSizeF() * 1.18)
-            font.setWeight(QFont.Weight.DemiBold)
-            option.font = font
+            option.font = self.emphasised_font(option.font)
 
     def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
         """Give rows air: at least 40 px high."""

@@ -16,6 +16,7 @@ from PySide6.QtCore import (
     QSettings,
     Qt,
     QTimer,
+    Signal,
 )
 from PySide6.QtGui import QColor, QFont, QShowEvent
 from PySide6.QtWidgets import (
@@ -30,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gymdesk.domain.alerts import NO_CLASS, AlertScope
 from gymdesk.domain.changes import Changes, View
 from gymdesk.domain.views import ClassView, InstructorView
 from gymdesk.qtmodels.bridge import StateBridge
@@ -138,6 +140,8 @@ class FigureCard(QFrame):
 
 class InstructorPage(QWidget):
     """Choose yourself once; see your classes, your totals and your fill over time."""
+
+    alert_scope_changed = Signal(object)  # AlertScope: the chosen instructor's classes
 
     def __init__(
         self,
@@ -301,6 +305,13 @@ class InstructorPage(QWidget):
         self.hint.setVisible(not chosen)
         self._update_totals()
         self._update_chart()
+        self.alert_scope_changed.emit(self.alert_scope())
+
+    def alert_scope(self) -> AlertScope:
+        """Return the classes to alert about: the chosen instructor's own (none before)."""
+        if self.instructor_id is None:
+            return NO_CLASS
+        return AlertScope(instructor_id=self.instructor_id)
 
     def _row_of(self, instructor_id: str | None) -> int:
         """Return the combo row of an instructor, -1 when not (yet) known."""

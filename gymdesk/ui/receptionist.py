@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from typing import Any, Final
+from typing import Final
 
 from PySide6.QtCore import (
     QByteArray,
@@ -15,6 +15,7 @@ from PySide6.QtCore import (
     QSortFilterProxyModel,
     Qt,
     QTimer,
+    Signal,
 )
 from PySide6.QtGui import (
     QColor,
@@ -42,8 +43,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gymdesk.domain.alerts import alert_line, upcoming_busy
-from gymdesk.domain.changes import Changes, View
+from gymdesk.domain.alerts import AlertScope, alert_line, upcoming_busy
 from gymdesk.domain.views import ClassView
 from gymdesk.qtmodels.bridge import StateBridge
 from gymdesk.qtmodels.format import format_day, format_time
@@ -52,10 +52,8 @@ from gymdesk.qtmodels.models import (
     ClassFilterProxy,
     ClassViewRole,
     FillRole,
-    RosterEntry,
+    OrderRole,
     RosterModel,
-    SortRole,
-    ViewRole,
 )
 from gymdesk.ui.columns import Column, ColumnFitter
 from gymdesk.ui.delegates import (
@@ -69,6 +67,9 @@ from gymdesk.ui.delegates import (
 from gymdesk.ui.theme import LIGHT
 
 MARK_INTERVAL_MS: Final = 30_000
+ROSTER_INTERVAL_MS: Final = 200
+"""The roster follows at most five times a second: the first change at once, then one
+trailing update (the board keeps the bridge's pace; measured in live_latency.py)."""
 SETTINGS_GROUP: Final = "receptionist"
 
 
@@ -79,42 +80,24 @@ def _class_id(index: QModelIndex | QPersistentModelIndex) -> str | None:
 
 
 class RosterOrderProxy(QSortFilterProxyModel):
-    """The roster as the desk reads it: who is coming first, cancellations last, by name."""
+    """The roster as the desk reads it: who is coming first, cancellations last, by name.
+
+    The order is the model's precomputed ``OrderRole`` string, compared in C++: a Python
+    ``lessThan`` here cost 43% of a flush while a catch-up filled a class's roster.
+    """
 
     def __init__(self, source: RosterModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setSourceModel(source)
+        self.setSortRole(OrderRole)
         self.setDynamicSortFilter(True)
         self.sort(RosterModel.MEMBER, Qt.SortOrder.AscendingOrder)
-
-    def _key(self, index: QModelIndex | QPersistentModelIndex) -> tuple[Any, Any]:
-        """Return a source row's place: its status, then its member's name."""
-        source = self.sourceModel()
-        row = index.row()
-        return (
-            source.index(row, RosterModel.STATUS).data(SortRole),
-            source.index(row, RosterModel.MEMBER).data(SortRole),
-        )
-
-    def lessThan(
-        self,
-        source_left: QModelIndex | QPersistentModelIndex,
-        source_right: QModelIndex | QPersistentModelIndex,
-    ) -> bool:
-        """Order by status (booked, waitlisted, checked in, no-show, cancelled), then name."""
-        return bool(self._key(source_left) < self._key(source_right))
-
-    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0) -> Any:
-        """Grey out cancelled bookings: still listed, but not coming."""
-        if role == int(Qt.ItemDataRole.ForegroundRole):
-            entry = super().data(index, ViewRole)
-            if isinstance(entry, RosterEntry) and entry.status == "cancelled":
-                return QColor(LIGHT.muted)
-        return super().data(index, role)
 
 
 class ReceptionistBoard(QWidget):
     """The front desk's screen: the day's classes in start order and the selected roster."""
+
+    alert_scope_changed = Signal(object)  # AlertScope: the desk's location, when one is set
 
     def __init__(
         self,
@@ -123,6 +106,7 @@ class ReceptionistBoard(QWidget):
         location: str | None = None,
         alert_window_h: float = 3.0,
         clock: Callable[[], datetime] | None = None,
+        roster_interval_ms: int = ROSTER_INTERVAL_MS,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -132,7 +116,13 @@ class ReceptionistBoard(QWidget):
         self.alert_window = timedelta(hours=alert_window_h)
         self.board = ClassBoardModel(bridge, self)
         self.proxy = ClassFilterProxy(self.board, self)
-        self.roster = RosterModel(bridge, parent=self)
+        # Cancelled bookings stay listed, greyed: still booked once, but not coming.
+        self.roster = RosterModel(
+            bridge,
+            parent=self,
+            cancelled_colour=QColor(LIGHT.muted),
+            interval_ms=roster_interval_ms,
+        )
         self.day = self._today()
 
         # --- toolbar: days, location, search
@@ -327,7 +317,7 @@ class ReceptionistBoard(QWidget):
         self.proxy.rowsRemoved.connect(self._on_proxy_rows_changed)
         self.proxy.modelReset.connect(self._on_proxy_rows_changed)
         self.proxy.layoutChanged.connect(self._on_proxy_rows_changed)
-        bridge.changes_applied.connect(self._on_bridge_changes_applied)
+        self.board.refreshed.connect(self._on_board_refreshed)
         self._mark_timer = QTimer(self)
         self._mark_timer.setInterval(MARK_INTERVAL_MS)
         self._mark_timer.timeout.connect(self._on_mark_timer_timeout)
@@ -367,7 +357,7 @@ class ReceptionistBoard(QWidget):
             self.day_buttons.setExclusive(True)
         prefix = {0: "Today", -1: "Yesterday", 1: "Tomorrow"}.get(offset)
         self.day_label.setText(f"{prefix} · {format_day(day)}" if prefix else format_day(day))
-        self._update_marks()
+        self._update_marks(follow=True)
         self._update_empty()
 
     def _on_day_buttons_id_clicked(self, offset: int) -> None:
@@ -398,10 +388,15 @@ class ReceptionistBoard(QWidget):
             index = self.location_combo.count() - 1
         self.location_combo.setCurrentIndex(index)
         self.proxy.set_location(location)
+        self.alert_scope_changed.emit(self.alert_scope())
 
     def location(self) -> str | None:
         """Return the location shown, None for all."""
         return self.proxy.location()
+
+    def alert_scope(self) -> AlertScope:
+        """Return the classes this desk alerts about: its location's, or every class."""
+        return AlertScope(location=self.location())
 
     def _refresh_locations(self) -> None:
         """Offer every location the board knows, keeping the choice."""
@@ -429,6 +424,7 @@ class ReceptionistBoard(QWidget):
         self.proxy.set_location(location)
         self._update_banner()
         self._update_marks()
+        self.alert_scope_changed.emit(self.alert_scope())
 
     def _on_search_text_changed(self, text: str) -> None:
         """Filter the board by class, room, instructor or member."""
@@ -482,7 +478,8 @@ class ReceptionistBoard(QWidget):
     def _update_roster_title(self) -> None:
         """Say which class the roster is of, with its counts."""
         class_id = self.roster.class_id
-        view = self.bridge.state.class_view(class_id) if class_id else None
+        row = self.board.row_of(class_id) if class_id else None
+        view = None if row is None else self.board.class_view_at(row)
         if view is None:
             self.roster_title.setText("Select a class to see who is coming")
             self.roster_detail.setText("")
@@ -500,32 +497,40 @@ class ReceptionistBoard(QWidget):
 
     # ------------------------------------------------------------------ marks, banner
 
-    def _update_marks(self) -> None:
-        """Mark the running class(es) and the next one to start, today only."""
+    def _update_marks(self, follow: bool = False) -> None:
+        """Mark the running class(es) and the next one to start, today only.
+
+        It runs whenever the board's rows come, go or move, so the delegates can look a
+        mark up by view row as they paint. The board scrolls to the marks again when they
+        moved or ``follow`` says rows came or went (each scroll repaints a cell: not on
+        every flush).
+        """
         now = self._clock()
         marks: dict[str, str] = {}
+        row_marks: dict[int, str] = {}
         if self.day == now.astimezone(self.zone).date():
             next_start: datetime | None = None
-            upcoming: list[str] = []
-            for row in range(self.proxy.rowCount()):
-                view = self.proxy.index(row, 0).data(ClassViewRole)
-                if not isinstance(view, ClassView):
-                    continue
+            upcoming: list[tuple[int, str]] = []
+            proxy, board = self.proxy, self.board
+            for row in range(proxy.rowCount()):
+                # The board's cached line, without a model call per row.
+                view = board.class_view_at(proxy.mapToSource(proxy.index(row, 0)).row())
                 if view.starts_at <= now < view.ends_at:
-                    marks[view.id] = NOW
+                    marks[view.id] = row_marks[row] = NOW
                 elif view.starts_at > now:
                     if next_start is None or view.starts_at < next_start:
-                        next_start, upcoming = view.starts_at, [view.id]
+                        next_start, upcoming = view.starts_at, [(row, view.id)]
                     elif view.starts_at == next_start:
-                        upcoming.append(view.id)
-            for class_id in upcoming:
-                marks[class_id] = NEXT
-        changed = marks != self.time_delegate.marks
+                        upcoming.append((row, view.id))
+            for row, class_id in upcoming:
+                marks[class_id] = row_marks[row] = NEXT
+        changed = marks != self.time_delegate.marks or row_marks != self.time_delegate.row_marks
         for delegate in self.delegates:
             delegate.marks = marks
+            delegate.row_marks = row_marks
         if changed:
             self.table.viewport().update()
-        if not self._scrolled and marks:
+        if not self._scrolled and marks and (changed or follow):
             self._follow_timer.start()
 
     def _scroll_to_now(self) -> None:
@@ -565,18 +570,23 @@ class ReceptionistBoard(QWidget):
         return dict(self.time_delegate.marks)
 
     def _update_banner(self) -> None:
-        """Warn about busy classes starting within the alert window at this location."""
+        """Warn about busy classes starting within the alert window at this location.
+
+        It reads the board model's lines, refreshed just before (the model follows the
+        bridge first): no class line is rebuilt from the state here, and the banner's text
+        is only laid out again when its lines changed.
+        """
         now = self._clock()
         location = self.location()
-        views = (
-            v for v in self.bridge.state.class_views() if location is None or v.location == location
-        )
-        busy = upcoming_busy(views, now, self.alert_window)
-        if not busy:
+        views = (v for v in self.board.items() if location is None or v.location == location)
+        lines = [alert_line(v, self.zone) for v in upcoming_busy(views, now, self.alert_window)]
+        if not lines:
+            self._busy_lines = []
             self.busy_banner.hide()
             return
-        self._busy_lines = [alert_line(v, self.zone) for v in busy]
-        self._render_banner()
+        if lines != self._busy_lines:
+            self._busy_lines = lines
+            self._render_banner()
         self.busy_banner.show()
 
     def _render_banner(self) -> None:
@@ -594,13 +604,29 @@ class ReceptionistBoard(QWidget):
         layout = self.busy_banner.layout()
         inner = layout.contentsMargins() if layout is not None else margins
         room = self.width() - margins.left() - margins.right() - inner.left() - inner.right()
-        shown = len(lines)
-        while True:
+        head, separator = f"{title}:  ", "   ·   "
+
+        def text_of(shown: int) -> str:
+            """Return the banner with the first ``shown`` classes and a count of the rest."""
             more = f"   (+{len(lines) - shown} more)" if shown < len(lines) else ""
-            text = f"{title}:  " + "   ·   ".join(lines[:shown]) + more
-            if shown <= 1 or metrics.horizontalAdvance(text) <= room:
+            return head + separator.join(lines[:shown]) + more
+
+        # Estimate from each part's width (one measure per line, not per attempt: the
+        # lines change with every booking into a busy class), then check the real text.
+        advance = metrics.horizontalAdvance
+        used = advance(head) - advance(separator)
+        step = advance(separator)
+        shown = 0
+        for line in lines:
+            used += step + advance(line)
+            more = advance(f"   (+{len(lines) - shown - 1} more)") if shown + 1 < len(lines) else 0
+            if shown >= 1 and used + more > room:
                 break
+            shown += 1
+        text = text_of(shown)
+        while shown > 1 and advance(text) > room:
             shown -= 1
+            text = text_of(shown)
         self.busy_label.setText(text)
         self.busy_label.setToolTip("\n".join(lines))
 
@@ -629,17 +655,19 @@ class ReceptionistBoard(QWidget):
 
     def _on_proxy_rows_changed(self, *args: object) -> None:
         """Rows came or went: marks and the empty message follow."""
-        self._update_marks()
+        self._update_marks(follow=True)
         self._update_empty()
 
-    def _on_bridge_changes_applied(self, changes: Changes) -> None:
-        """Classes changed: locations, banner, marks and the roster title follow."""
-        if changes.touched(View.CLASSES):
-            self._refresh_locations()
-            self._update_banner()
-            self._update_marks()
-            self._update_roster_title()
-            self._update_empty()
+    def _on_board_refreshed(self) -> None:
+        """The board's classes are reconciled: locations, banner, marks and the roster title follow.
+
+        They read the board's lines, so they wait for its last slice after a big flush.
+        """
+        self._refresh_locations()
+        self._update_banner()
+        self._update_marks()
+        self._update_roster_title()
+        self._update_empty()
 
     def _on_mark_timer_timeout(self) -> None:
         """Time moves the now/next marks, the banner, and (past midnight) the day."""

@@ -131,7 +131,11 @@ class ConnectionIndicator(QWidget):
     def _paint_dot(self) -> None:
         """Colour the dot with the state's colour, round at its size."""
         radius = self.dot.width() // 2
-        self.dot.setStyleSheet(f"background: {self._colour}; border-radius: {radius}px;")
+        style = f"background: {self._colour}; border-radius: {radius}px;"
+        # A new style sheet re-polishes and repaints the dot; every status (each connection
+        # probe) used to set one, though the colour only changes with the phase.
+        if style != self.dot.styleSheet():
+            self.dot.setStyleSheet(style)
 
     def _on_bridge_changes_applied(self, changes: Changes) -> None:
         """Update the rejected count when records were rejected."""

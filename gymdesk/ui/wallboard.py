@@ -18,6 +18,7 @@ from PySide6.QtCore import QModelIndex, QRectF, QSettings, QSize, Qt, QTimer
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from gymdesk.domain.alerts import NO_CLASS, AlertScope
 from gymdesk.domain.changes import Changes, View
 from gymdesk.domain.views import PeriodSummary, RepView, TeamView
 from gymdesk.qtmodels.bridge import StateBridge
@@ -632,6 +633,10 @@ class Wallboard(QWidget):
         for bar in (self.total_bar, *self.team_bars.values(), *self.rep_bars.values()):
             bar.set_values(bar.total_cents, bar.target_cents, pace)
         self.ticker.update()
+
+    def alert_scope(self) -> AlertScope:
+        """Return no class: a toast would cover the ticker on a screen nobody can touch."""
+        return NO_CLASS
 
     def save_state(self, settings: QSettings) -> None:
         """Nothing to keep: nobody touches the wallboard."""

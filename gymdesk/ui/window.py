@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Final, Protocol
 
 from PySide6.QtCore import QByteArray, QRect, QSettings, Qt, Signal
@@ -24,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gymdesk.domain.alerts import EVERY_CLASS, AlertScope
 from gymdesk.qtmodels.bridge import StateBridge
 from gymdesk.ui.rejected import RejectedDialog
 from gymdesk.ui.resources import app_icon
@@ -48,6 +50,10 @@ class RoleView(Protocol):
         """Read back what ``save_state`` wrote."""
 
 
+Clock = Callable[[], datetime]
+"""Returns "now" as an aware datetime: the wall clock, or a simulated gym's."""
+
+
 @dataclass(frozen=True, slots=True)
 class DeskOptions:
     """What the composition root tells the window about this desk."""
@@ -55,6 +61,8 @@ class DeskOptions:
     location: str | None = None
     alert_window_h: float = 3.0
     connection_label: str = ""
+    clock: Clock | None = None
+    """What "now" is for every view (None: the wall clock). The demo's gym runs ahead."""
 
 
 def build_role_view(
@@ -64,15 +72,19 @@ def build_role_view(
     if role == "instructor":
         from gymdesk.ui.instructor import InstructorPage
 
-        return InstructorPage(bridge, parent)
+        return InstructorPage(bridge, parent, clock=options.clock)
     if role == "wallboard":
         from gymdesk.ui.wallboard import Wallboard
 
-        return Wallboard(bridge, parent)
+        return Wallboard(bridge, parent, clock=options.clock)
     from gymdesk.ui.receptionist import ReceptionistBoard
 
     return ReceptionistBoard(
-        bridge, location=options.location, alert_window_h=options.alert_window_h, parent=parent
+        bridge,
+        location=options.location,
+        alert_window_h=options.alert_window_h,
+        clock=options.clock,
+        parent=parent,
     )
 
 
@@ -82,6 +94,7 @@ class MainWindow(QMainWindow):
     role_changed = Signal(str)
     settings_requested = Signal()
     close_requested = Signal()
+    alert_scope_changed = Signal(object)  # AlertScope: which classes this desk alerts about
 
     def __init__(
         self,
@@ -179,6 +192,10 @@ class MainWindow(QMainWindow):
         old.hide()
         old.deleteLater()
         self.role = role
+        scope_changed = getattr(self.view, "alert_scope_changed", None)
+        if scope_changed is not None:
+            scope_changed.connect(self.alert_scope_changed)
+        self.alert_scope_changed.emit(self.alert_scope())
         self.role_actions[role].setChecked(True)
         self.setWindowTitle(f"gymdesk — {ROLE_TITLES[role]}")
         # The wallboard's state must read from across the room too.
@@ -203,6 +220,11 @@ class MainWindow(QMainWindow):
         app = QApplication.instance()
         if isinstance(app, QApplication):
             apply_theme(app, theme_for_role(role))
+
+    def alert_scope(self) -> AlertScope:
+        """Return which classes the role's view wants busy-class alerts about."""
+        scope: Callable[[], AlertScope] | None = getattr(self.view, "alert_scope", None)
+        return EVERY_CLASS if scope is None else scope()
 
     # ------------------------------------------------------------------ state
 

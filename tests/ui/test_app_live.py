@@ -132,6 +132,10 @@ def test_demo_wiring_starts_and_leaves_nothing_running(
                 lambda: self.desk is not None and len(list(self.desk.state.class_views())) > 0, 60
             )
             seen["children"] = {p.pid for p in psutil.Process().children(recursive=True)}
+            # Every view runs on the simulated gym's clock, not the wall clock.
+            seen["clock"] = self.clock
+            seen["window_clock"] = self.desk.window.options.clock
+            seen["gym_now"] = self.clock() if self.clock is not None else None
             self.request_quit()
 
         task = asyncio.ensure_future(quit_when_live())
@@ -145,5 +149,10 @@ def test_demo_wiring_starts_and_leaves_nothing_running(
     result = loop.run_until_complete(main._demo_main(args, QApplication.instance(), tmp_path))
     assert result == 0
     assert seen["children"] - before  # the broker ran as a child
+    assert seen["clock"] is not None
+    assert seen["window_clock"] is seen["clock"]
+    gym_now = seen["gym_now"]
+    assert isinstance(gym_now, datetime)
+    assert gym_now.utcoffset() is not None
     after = {p.pid for p in psutil.Process().children(recursive=True) if p.is_running()}
     assert after <= before

@@ -49,6 +49,9 @@ RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 TOOLTIP = Qt.ItemDataRole.ToolTipRole
 ALIGN = Qt.ItemDataRole.TextAlignmentRole
 ALL_BOARD_COLUMNS = (0, len(ClassBoardModel.HEADERS) - 1)
+# A booking moves a class's counts only: the board repaints just those cells.
+BOOKED_CELL = (ClassBoardModel.BOOKED, ClassBoardModel.BOOKED)
+CHECKED_IN_CELL = (ClassBoardModel.CHECKED_IN, ClassBoardModel.CHECKED_IN)
 
 
 def klass(
@@ -183,10 +186,10 @@ def test_a_booking_change_is_one_data_changed_for_its_row(
     qtmodeltester.check(board)
     signals.watch(board)
     feed(booking("b1", "c2"))
-    assert signals.take() == [changed(1, 1)]
+    assert signals.take() == [changed(1, 1, BOOKED_CELL)]
     assert board.index(1, ClassBoardModel.BOOKED).data() == "1 / 10"
     feed(booking("b1", "c2", "checked_in"))
-    assert signals.take() == [changed(1, 1)]
+    assert signals.take() == [changed(1, 1, CHECKED_IN_CELL)]
     assert board.index(1, ClassBoardModel.CHECKED_IN).data() == "1"
 
 
@@ -201,7 +204,26 @@ def test_changes_on_rows_apart_are_separate_ranges(
     qtmodeltester.check(board)
     signals.watch(board)
     feed(booking("b1", "c1"), booking("b2", "c2"), booking("b4", "c4"))
-    assert signals.take() == [changed(0, 1), changed(3, 3)]
+    assert signals.take() == [changed(0, 1, BOOKED_CELL), changed(3, 3, BOOKED_CELL)]
+
+
+def test_a_busy_class_repaints_its_counts_and_badge_a_moved_class_its_whole_row(
+    bridge: StateBridge,
+    feed: Feed,
+    five_classes: None,
+    qtmodeltester: ModelTester,
+    signals: SignalLog,
+) -> None:
+    board = ClassBoardModel(bridge)
+    qtmodeltester.check(board)
+    signals.watch(board)
+    feed(*(booking(f"b{n}", "c2") for n in range(7)))
+    assert signals.take() == [changed(1, 1, BOOKED_CELL)]
+    feed(booking("b7", "c2"), booking("w1", "c2", "waitlisted"))  # 8/10: busy, one waiting
+    assert signals.take() == [changed(1, 1, (ClassBoardModel.BOOKED, ClassBoardModel.STATUS))]
+    assert board.index(1, ClassBoardModel.STATUS).data() == "busy"
+    feed(klass("c2", hour(18).replace(":00:00", ":30:00")))  # the time moved: the whole row
+    assert signals.take() == [changed(1, 1)]
 
 
 def test_new_classes_are_appended_as_one_insert(
@@ -248,7 +270,7 @@ def test_one_batch_updates_removes_and_inserts(
     qtmodeltester.check(board)
     signals.watch(board)
     feed(booking("b1", "c2"), gone(Topic.CLASSES, "c3"), klass("c6", hour(8)))
-    assert signals.take() == [changed(1, 1), ("removed", 2, 2), ("inserted", 4, 4)]
+    assert signals.take() == [changed(1, 1, BOOKED_CELL), ("removed", 2, 2), ("inserted", 4, 4)]
     assert board.keys() == ["c1", "c2", "c4", "c5", "c6"]
 
 
@@ -304,7 +326,7 @@ def test_everything_touched_is_still_reconciled_row_by_row(
         changes.touch_all(view)  # as after a snapshot load or a big catch-up slice
     bridge.on_changes(changes)
     bridge.flush_now()
-    assert signals.take() == [changed(1, 1), ("removed", 3, 3), ("inserted", 4, 4)]
+    assert signals.take() == [changed(1, 1, BOOKED_CELL), ("removed", 3, 3), ("inserted", 4, 4)]
 
 
 def test_a_class_arriving_after_its_bookings_shows_them(
