@@ -820,12 +820,10 @@ class ClassFilterProxy(QSortFilterProxyModel):
         if self._board is None:
             return False
         state = self._board.state
-        bookings = state.tables[Topic.BOOKINGS]
-        for booking_id in state.bookings_of_class(view.id):
-            booking = cast(BookingRow | None, bookings.get(booking_id))
-            if booking is None:
-                continue
-            name = state.member_name(booking.member_id)
+        # Only the member ids: rebuilding each packed booking row would cost a search
+        # over a busy week about a microsecond per booking.
+        for member_id in state.member_ids_of_class(view.id):
+            name = state.member_name(member_id)
             if name is not None and needle in name.casefold():
                 return True
         return False

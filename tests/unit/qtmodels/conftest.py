@@ -93,7 +93,9 @@ def state() -> GymState:
 
 
 @pytest.fixture
-def bridge(state: GymState) -> StateBridge:
+def bridge(qapp: object, state: GymState) -> StateBridge:
+    # The application first: the bridge's timers need its event dispatcher, and a file
+    # run on its own has no earlier test that made one.
     return StateBridge(state)
 
 
