@@ -313,7 +313,9 @@ def demo_clock(simulator: Simulator) -> Clock:
 
     def now() -> datetime:
         """Return the gym's time (UTC, aware)."""
-        return simulator.sim_time
+        # While the history is being published the simulation clock still sits at its
+        # first day; the gym's "now" is never earlier than the moment the demo began.
+        return max(simulator.sim_time, simulator.model.now)
 
     return now
 

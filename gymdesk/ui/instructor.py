@@ -52,6 +52,7 @@ from gymdesk.ui.theme import LIGHT
 
 SETTINGS_GROUP: Final = "instructor"
 CHART_INTERVAL_MS: Final = 1000
+DAY_CHECK_INTERVAL_MS: Final = 1000
 _HIDDEN_COLUMNS: Final = (ClassBoardModel.INSTRUCTOR,)
 _NUMBER_ALIGNMENT: Final = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 
@@ -160,6 +161,7 @@ class InstructorPage(QWidget):
         self.proxy = MyClassesProxy(self.zone, self)
         self.proxy.setSourceModel(self.filter)
         self.instructor_id: str | None = None
+        self._range_today: date | None = None
 
         self.who = QComboBox()
         self.who.setMinimumWidth(240)
@@ -225,7 +227,8 @@ class InstructorPage(QWidget):
 
         self.plot, self.axis = make_plot(LIGHT)
         self.plot.setLabel("left", "Fill", units="%")
-        self.plot.setYRange(0, 105, padding=0)
+        self.plot.setYRange(0, 115, padding=0)  # room above 100% for the "now" label
+        self.plot.getAxis("left").setTicks([[(v, str(v)) for v in range(0, 101, 20)]])
         self.fill_curve: pg.PlotDataItem = self.plot.plot(
             pen=pg.mkPen(QColor(LIGHT.accent), width=2),
             symbol="o",
@@ -238,6 +241,15 @@ class InstructorPage(QWidget):
             y=bridge.state.settings.busy_threshold * 100,
             pen=pg.mkPen(QColor(LIGHT.warn), width=1, style=Qt.PenStyle.DashLine),
         )
+        # Where "now" is: classes to its right are still filling up, not emptier.
+        self.now_line = pg.InfiniteLine(
+            angle=90,
+            movable=False,
+            pen=pg.mkPen(QColor(LIGHT.muted), width=1, style=Qt.PenStyle.DotLine),
+            label="now",
+            labelOpts={"position": 0.99, "color": QColor(LIGHT.muted), "anchors": [(0, 0), (0, 0)]},
+        )
+        self.plot.addItem(self.now_line, ignoreBounds=True)
         chart_pane = QWidget()
         chart_layout = QVBoxLayout(chart_pane)
         chart_layout.setContentsMargins(0, 8, 0, 0)
@@ -276,6 +288,11 @@ class InstructorPage(QWidget):
         self._follow_timer.timeout.connect(self._scroll_to_upcoming)
         self.table.verticalScrollBar().actionTriggered.connect(self._on_table_scrolled_by_hand)
         self.proxy.rowsInserted.connect(self._on_proxy_rows_inserted)
+        # Past midnight (or once the demo's gym clock catches up) the two weeks move on.
+        self._day_timer = QTimer(self)
+        self._day_timer.setInterval(DAY_CHECK_INTERVAL_MS)
+        self._day_timer.timeout.connect(self._on_day_timer_timeout)
+        self._day_timer.start()
         self._set_range()
         self.set_instructor(None)
 
@@ -284,10 +301,22 @@ class InstructorPage(QWidget):
     def _set_range(self) -> None:
         """Show this week and next: Monday to the Sunday after next."""
         today = self._clock().astimezone(self.zone).date()
+        self._range_today = today
         monday = today - timedelta(days=today.weekday())
         sunday = monday + timedelta(days=13)
         self.filter.set_date_range(monday, sunday)
         self.range_label.setText(f"this week and next ({_short(monday)} to {_short(sunday)})")
+
+    def _on_day_timer_timeout(self) -> None:
+        """Move the chart's "now"; on a new day show its two weeks and the next class."""
+        self.now_line.setPos(self._clock().timestamp())
+        if self._clock().astimezone(self.zone).date() != self._range_today:
+            self._set_range()
+            self._scrolled = False
+            self._follow_timer.start()
+        elif not self.table.selectionModel().hasSelection():
+            # A class ended: the next one moves up (until someone scrolls or picks a row).
+            self._scroll_to_upcoming()
 
     def set_instructor(self, instructor_id: str | None) -> None:
         """Show one instructor's classes and totals."""
@@ -367,6 +396,7 @@ class InstructorPage(QWidget):
         xs = np.fromiter((v.starts_at.timestamp() for v in views), dtype=float, count=len(views))
         ys = np.fromiter((v.fill * 100 for v in views), dtype=float, count=len(views))
         self.fill_curve.setData(xs, ys)
+        self.now_line.setPos(self._clock().timestamp())
         if xs.size:
             self.plot.setXRange(float(xs.min()), float(xs.max()), padding=0.03)
 

@@ -124,6 +124,7 @@ class ReceptionistBoard(QWidget):
             interval_ms=roster_interval_ms,
         )
         self.day = self._today()
+        self._known_today = self.day  # the day "today" meant when last looked at
 
         # --- toolbar: days, location, search
         self.yesterday_button = QPushButton("Yesterday")
@@ -671,6 +672,13 @@ class ReceptionistBoard(QWidget):
 
     def _on_mark_timer_timeout(self) -> None:
         """Time moves the now/next marks, the banner, and (past midnight) the day."""
+        today = self._today()
+        if today != self._known_today:
+            # Past midnight (or the demo's gym clock caught up): a board on today follows;
+            # another day keeps its date but its label (Yesterday, Tomorrow) is redone.
+            was_today = self.day == self._known_today
+            self._known_today = today
+            self.set_day(today if was_today else self.day)
         self._update_marks()
         self._update_banner()
 

@@ -118,7 +118,12 @@ class TargetBar(QWidget):
         amount = self.amount_text()
         percent = "" if fraction is None else f"  {fraction * 100:.0f}%"
         small = _pixel_font(round(self.figure_px * 0.6), QFont.Weight.DemiBold)
-        pct_w = QFontMetrics(small).horizontalAdvance(percent) if percent else 0
+        # Room for "100%" on every bar, so that the amounts line up down the board.
+        pct_w = (
+            max(QFontMetrics(small).horizontalAdvance(t) for t in (percent, "  100%"))
+            if percent
+            else 0
+        )
         amount_w = QFontMetrics(figure).horizontalAdvance(amount)
         # The name, left, shortened rather than run under the amount.
         name_font = _pixel_font(self.name_px, QFont.Weight.DemiBold)
@@ -383,7 +388,7 @@ class Wallboard(QWidget):
         self.teams_box.setSpacing(gap)
         self.reps_grid.setVerticalSpacing(gap)
         self.ticker.set_scale(round(px * 0.55))
-        set_axis_font(self.plot, round(px * 0.4))
+        set_axis_font(self.plot, round(px * 0.48))
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         """Scale with the window: the figures stay legible at five metres."""

@@ -56,12 +56,46 @@ def test_every_view_reads_the_window_s_clock(
 
 
 def test_the_demo_runs_the_views_on_the_simulated_gym_s_time() -> None:
-    ahead = datetime(2030, 1, 6, 16, 28, tzinfo=ZONE)
-    simulator = SimpleNamespace(sim_time=ahead)
+    began = datetime(2030, 1, 6, 16, 0, tzinfo=ZONE)
+    # Publishing the history: the simulation clock is still weeks back.
+    simulator = SimpleNamespace(
+        sim_time=began - timedelta(days=26), model=SimpleNamespace(now=began)
+    )
     clock = demo_clock(simulator)  # type: ignore[arg-type]
+    assert clock() == began
+    ahead = began + timedelta(minutes=28)
+    simulator.sim_time = ahead  # live: the gym runs ahead of the moment the demo began
     assert clock() == ahead
     simulator.sim_time = ahead + timedelta(minutes=1)  # the gym moves on
     assert clock() == ahead + timedelta(minutes=1)
+
+
+def test_the_views_follow_the_clock_into_a_new_day(
+    qtbot: QtBot, bridge: StateBridge, feeder: Feeder
+) -> None:
+    # The demo's views open on the gym clock at its history's start (weeks back), then the
+    # clock catches up; at the desk it is midnight passing. Today's views move with it.
+    feeder.gym(NOON)
+    now = [NOON - timedelta(days=26)]
+    board = ReceptionistBoard(bridge, clock=lambda: now[0])
+    page = InstructorPage(bridge, clock=lambda: now[0])
+    qtbot.addWidget(board)
+    qtbot.addWidget(page)
+    assert board.day == now[0].date()
+    now[0] = GYM_NOW
+    board._on_mark_timer_timeout()
+    page._on_day_timer_timeout()
+    assert board.day == GYM_NOW.date()
+    assert board.day_label.text().startswith("Today")
+    assert board.marks() == {"c2": "now", "c3": "next"}
+    monday = GYM_NOW.date() - timedelta(days=GYM_NOW.weekday())
+    assert page.filter.date_range() == (monday, monday + timedelta(days=13))
+    # Someone looking at tomorrow stays on that date when the day turns: now "Today".
+    board.set_day(GYM_NOW.date() + timedelta(days=1))
+    now[0] = GYM_NOW + timedelta(days=1)
+    board._on_mark_timer_timeout()
+    assert board.day == GYM_NOW.date() + timedelta(days=1)
+    assert board.day_label.text().startswith("Today")
 
 
 # ---------------------------------------------------------------------- alerts per role
