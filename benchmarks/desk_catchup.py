@@ -11,6 +11,16 @@ histogram of stalls, and what ran during the longest ones: the bridge's flushes 
 updates), window repaints, snapshot saves and garbage collections. Target:
 longest stall < 20 ms.
 
+Every asyncio callback is timed too and named by what it runs: the reader's task (its
+slices: fetch, apply, report), aiokafka's tasks (the fetcher, the connections' readers),
+socket reads, snapshot saves. ``--passes`` also times every event Qt dispatches at the top
+level (timers of the models' slices, posted events, repaints) and marks where each pass
+of the Qt event loop ends, then lists the passes inside the longest stalls one by one
+(it adds a Python call per Qt event, so its stall figures are a little worse).
+
+``--catch-up-interval-ms N`` sets the bridge's flush interval during the catch-up (the
+app's is 250 ms; 25 ms is how it was before, to compare).
+
 ``--slow-callbacks`` also turns on asyncio's debug mode (qasync logs every callback that
 runs for more than 20 ms, naming it).
 """
@@ -25,6 +35,7 @@ os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
 import argparse
 import asyncio
 import contextlib
+import itertools
 import json
 import logging
 import subprocess
@@ -75,13 +86,73 @@ class Timeline:
         return found
 
 
-def instrument(desk: Any, timeline: Timeline) -> Any:
+def callback_label(handle: asyncio.Handle) -> str:
+    """Name what an asyncio callback runs: a task by its coroutine, else the function."""
+    callback = getattr(handle, "_callback", None)
+    owner = getattr(callback, "__self__", None)
+    if isinstance(owner, asyncio.Task):
+        coro = owner.get_coro()
+        name = getattr(coro, "__qualname__", type(coro).__name__)
+        frame = getattr(coro, "cr_frame", None)
+        module = frame.f_globals.get("__name__", "") if frame is not None else ""
+        if name.startswith("ChangelogReader.run"):
+            return "reader task (slices: fetch, apply)"
+        if name.startswith("ChangelogReader._save") or "Snapshot" in name:
+            return "snapshot save (loop steps)"
+        if module.startswith("aiokafka") or name.startswith(("Fetcher", "AIOKafka")):
+            return f"aiokafka task {name}"
+        if "_run" in name and "Ticker" in name:
+            return "1 ms ticker"
+        return f"task {name}"
+    args = getattr(handle, "_args", None) or ()
+    # qasync hands a ready socket to its callback through a wrapper: name the callback.
+    inner = args[3] if len(args) >= 4 and callable(args[3]) else callback
+    name = getattr(inner, "__qualname__", type(inner).__name__)
+    if "_read_ready" in name or "_write_ready" in name:
+        return "socket I/O (transport)"
+    return f"callback {name}"
+
+
+class CallbackTimer:
+    """Times every asyncio callback (benchmark only: patches ``asyncio.Handle._run``)."""
+
+    def __init__(self, timeline: Timeline) -> None:
+        self.timeline = timeline
+        self.current: str | None = None  # label of the callback now running, for QtPasses
+        self._original = asyncio.Handle._run
+
+    def __enter__(self) -> CallbackTimer:
+        original, spans, clock = self._original, self.timeline.spans, time.perf_counter
+        me = self
+
+        def timed_run(handle: asyncio.Handle) -> None:
+            label = callback_label(handle)
+            me.current = label
+            started = clock()
+            try:
+                original(handle)
+            finally:
+                spans.append((label, started, clock()))
+
+        asyncio.Handle._run = timed_run  # type: ignore[method-assign]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        asyncio.Handle._run = self._original  # type: ignore[method-assign]
+
+
+def instrument(desk: Any, timeline: Timeline, callbacks: CallbackTimer) -> Any:
     """Time the bridge's flushes, the window's repaints and the snapshot saves."""
     from PySide6.QtCore import QCoreApplication, QEvent, QObject
 
     throttle = desk.bridge._throttle  # benchmark only: the flush the throttle calls
     flush = throttle._callback
-    throttle._callback = lambda: timeline.timed("bridge flush (models, board)", flush)
+
+    def timed_flush() -> Any:
+        callbacks.current = "bridge flush (models, board)"
+        return timeline.timed("bridge flush (models, board)", flush)
+
+    throttle._callback = timed_flush
 
     update_type = QEvent.Type.UpdateRequest
 
@@ -94,6 +165,7 @@ def instrument(desk: Any, timeline: Timeline) -> Any:
             if event.type() != update_type or self.inside:
                 return False
             self.inside = True
+            callbacks.current = "window repaint"
             try:
                 timeline.timed("window repaint", QCoreApplication.sendEvent, watched, event)
             finally:
@@ -117,6 +189,63 @@ def instrument(desk: Any, timeline: Timeline) -> Any:
     return watcher
 
 
+class QtPasses:
+    """Top-level Qt events, each named by the work inside it, and where each pass ended."""
+
+    def __init__(self, callbacks: CallbackTimer) -> None:
+        self.callbacks = callbacks
+        self.events: list[tuple[str, float, float]] = []  # (what, start, end), top level
+        self.ends: list[float] = []  # perf_counter when the dispatcher was about to wait
+        self.depth = 0
+
+    def on_about_to_block(self) -> None:
+        """Mark the end of a pass of the Qt event loop."""
+        self.ends.append(time.perf_counter())
+
+    def notify(self, base: Any, receiver: Any, event: Any) -> bool:
+        """Dispatch an event; time it when it is a top-level one."""
+        if self.depth:
+            return bool(base(receiver, event))
+        self.depth = 1
+        self.callbacks.current = None
+        try:  # named before dispatch: a DeferredDelete's receiver is gone after it
+            parent = receiver.parent() if hasattr(receiver, "parent") else None
+            owner = type(parent if parent is not None else receiver).__name__
+            label = f"qt {event.type().name} -> {owner}"
+        except RuntimeError:
+            label = "qt event to a deleted object"
+        started = time.perf_counter()
+        try:
+            return bool(base(receiver, event))
+        finally:
+            ended = time.perf_counter()
+            self.depth = 0
+            label = self.callbacks.current or label
+            self.events.append((label, started, ended))
+
+    def passes(self, start: float, end: float) -> list[dict[str, Any]]:
+        """Return the passes that overlapped ``start..end``: length and named work (ms)."""
+        import bisect
+
+        first = max(0, bisect.bisect_left(self.ends, start) - 1)
+        last = bisect.bisect_right(self.ends, end) + 1
+        bounds = self.ends[first:last]
+        found = []
+        for a, b in itertools.pairwise(bounds):
+            work: dict[str, float] = {}
+            for what, s, e in self.events:
+                if s >= a and e <= b:
+                    work[what] = work.get(what, 0.0) + (e - s) * 1000
+            found.append(
+                {
+                    "at_s": a,
+                    "ms": round((b - a) * 1000, 1),
+                    "work": {k: round(v, 1) for k, v in sorted(work.items(), key=lambda i: -i[1])},
+                }
+            )
+        return found
+
+
 class GapTicker(LoopTicker):
     """A loop ticker that also keeps where the longest gaps were."""
 
@@ -137,15 +266,26 @@ class GapTicker(LoopTicker):
                 self.spans.append((before, after))
 
 
-async def catch_up(bootstrap: str, state_dir: Path, slow_callbacks: bool) -> dict[str, Any]:
+async def catch_up(
+    bootstrap: str,
+    state_dir: Path,
+    slow_callbacks: bool,
+    passes: QtPasses | None,
+    catch_up_interval_ms: int | None,
+) -> dict[str, Any]:
     """Open the desk, catch up with a 1 ms ticker running, and return the figures."""
     if slow_callbacks:
         loop = asyncio.get_running_loop()
         loop.set_debug(True)
         loop.slow_callback_duration = TARGET_MS / 1000
     desk = make_desk(bootstrap, state_dir)
+    if catch_up_interval_ms is not None:
+        desk.bridge._catch_up_interval_ms = catch_up_interval_ms  # benchmark only: compare
     timeline = Timeline()
-    keep = instrument(desk, timeline)
+    callbacks = passes.callbacks if passes is not None else CallbackTimer(Timeline())
+    callbacks.timeline = timeline
+    keep = instrument(desk, timeline, callbacks)
+    callbacks.__enter__()
     ticker = GapTicker()
     ticker.start()
     started = time.perf_counter()
@@ -156,6 +296,7 @@ async def catch_up(bootstrap: str, state_dir: Path, slow_callbacks: bool) -> dic
         await asyncio.wait_for(desk.reader.live_event.wait(), 1800)
         elapsed = time.perf_counter() - started
         await ticker.stop()
+        callbacks.__exit__()
         gc_watch.__exit__()
         for generation, s, e in gc_watch.pauses:
             timeline.spans.append((f"garbage collection (gen {generation})", s, e))
@@ -181,9 +322,14 @@ async def catch_up(bootstrap: str, state_dir: Path, slow_callbacks: bool) -> dic
                     "at_s": s - started,
                     "ms": (e - s) * 1000 - 1,
                     "work": {k: round(v, 1) for k, v in timeline.within(s, e).items()},
+                    "passes": [
+                        dict(p, at_s=p["at_s"] - started)
+                        for p in (passes.passes(s, e) if passes is not None else [])
+                    ],
                 }
                 for s, e in worst
             ],
+            "pass_count": len(passes.ends) if passes is not None else None,
             "gc": gc_watch.summary(),
             "work_totals_s": {k: round(v, 2) for k, v in kinds.items()},
             "work_counts": counts,
@@ -193,24 +339,45 @@ async def catch_up(bootstrap: str, state_dir: Path, slow_callbacks: bool) -> dic
             },
         }
     finally:
+        callbacks.__exit__()
         await ticker.stop()
         await desk.stop()
         del keep
 
 
-def run_desk(bootstrap: str, slow_callbacks: bool) -> dict[str, Any]:
+def run_desk(
+    bootstrap: str, slow_callbacks: bool, by_pass: bool, catch_up_interval_ms: int | None
+) -> dict[str, Any]:
     """Run the catch-up on a qasync loop over a QApplication."""
     import PySide6.QtWidgets  # noqa: F401  (before pyqtgraph)
     import qasync
+    from PySide6.QtCore import QAbstractEventDispatcher
     from PySide6.QtWidgets import QApplication
 
     logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
-    app = QApplication.instance() or QApplication(["gymdesk-bench"])
+    passes = QtPasses(CallbackTimer(Timeline())) if by_pass else None
+
+    class TimedApplication(QApplication):
+        """Sends every event through ``QtPasses.notify`` (with ``--passes``)."""
+
+        def notify(self, receiver: Any, event: Any) -> bool:
+            assert passes is not None
+            return passes.notify(super().notify, receiver, event)
+
+    app = QApplication.instance() or (
+        TimedApplication(["gymdesk-bench"]) if by_pass else QApplication(["gymdesk-bench"])
+    )
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
+    if passes is not None:
+        dispatcher = QAbstractEventDispatcher.instance()
+        assert dispatcher is not None
+        dispatcher.aboutToBlock.connect(passes.on_about_to_block)
     try:
         with tempfile.TemporaryDirectory(prefix="gymdesk-catchup-") as tmp:
-            return loop.run_until_complete(catch_up(bootstrap, Path(tmp), slow_callbacks))
+            return loop.run_until_complete(
+                catch_up(bootstrap, Path(tmp), slow_callbacks, passes, catch_up_interval_ms)
+            )
     finally:
         with contextlib.suppress(Exception):
             loop.run_until_complete(asyncio.sleep(0.05))
@@ -237,6 +404,11 @@ def report(fig: dict[str, Any]) -> None:
         f"stalls > 20 ms: {loop['over_20ms']}, > 50 ms: {loop['over_50ms']}, "
         f"> 100 ms: {loop['over_100ms']}"
     )
+    if fig.get("pass_count"):
+        print(
+            f"Qt event-loop passes: {fig['pass_count']:,} "
+            f"({fig['seconds'] * 1000 / fig['pass_count']:.1f} ms each on average)"
+        )
     print("work on the loop's thread (total s / count / longest ms):")
     for what, total in sorted(fig["work_totals_s"].items()):
         print(
@@ -252,6 +424,9 @@ def report(fig: dict[str, Any]) -> None:
     for stall in fig["worst"]:
         work = ", ".join(f"{k} {v:.1f}" for k, v in stall["work"].items()) or "none of these"
         print(f"  at {stall['at_s']:7.2f} s: {stall['ms']:6.1f} ms  <- {work}")
+        for one in stall.get("passes", []):
+            inside = ", ".join(f"{k} {v:.1f}" for k, v in one["work"].items()) or "nothing"
+            print(f"      Qt pass at {one['at_s']:7.3f} s, {one['ms']:5.1f} ms: {inside}")
 
 
 def main() -> None:
@@ -260,11 +435,19 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--slow-callbacks", action="store_true")
+    parser.add_argument("--passes", action="store_true")
+    parser.add_argument("--catch-up-interval-ms", type=int)
     parser.add_argument("--phase", choices=("desk",))
     parser.add_argument("--bootstrap")
     args = parser.parse_args()
     if args.phase == "desk":
-        print(json.dumps(run_desk(args.bootstrap, args.slow_callbacks)))
+        print(
+            json.dumps(
+                run_desk(
+                    args.bootstrap, args.slow_callbacks, args.passes, args.catch_up_interval_ms
+                )
+            )
+        )
         return
     from gymdesk.sim.broker import EmbeddedBroker
 
@@ -278,6 +461,10 @@ def main() -> None:
         argv.append(broker.bootstrap_servers)
         if args.slow_callbacks:
             argv.append("--slow-callbacks")
+        if args.passes:
+            argv.append("--passes")
+        if args.catch_up_interval_ms is not None:
+            argv += ["--catch-up-interval-ms", str(args.catch_up_interval_ms)]
         with child(argv, env=child_env(), stdout=subprocess.PIPE) as proc:
             # A hung desk must not hang the benchmark: child() kills it on the way out.
             output, _ = proc.communicate(timeout=1800)

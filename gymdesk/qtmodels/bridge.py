@@ -7,7 +7,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from gymdesk.domain.changes import Changes
 from gymdesk.domain.state import GymState
 from gymdesk.domain.status import Phase, ReaderStatus
-from gymdesk.qtmodels.throttle import DEFAULT_INTERVAL_MS, Throttle
+from gymdesk.qtmodels.throttle import CATCH_UP_INTERVAL_MS, DEFAULT_INTERVAL_MS, Throttle
 
 
 class StateBridge(QObject):
@@ -22,6 +22,11 @@ class StateBridge(QObject):
     own (10-90 ms during a 1M catch-up in ``benchmarks/desk_catchup.py``); run there, the
     two add up to one stall of the loop. The first report after a quiet spell is flushed
     on the loop's next turn instead.
+
+    While the reader catches up, flushes come at most every ``catch_up_interval_ms``: each
+    one sets off the models' slices and a repaint in the same passes of the loop as the
+    reader's slices, and a progress bar needs no more. The first report after a quiet
+    spell still shows at once, and live changes keep the short interval.
     """
 
     changes_applied = Signal(object)  # Changes, merged since the last flush
@@ -32,9 +37,13 @@ class StateBridge(QObject):
         state: GymState,
         interval_ms: int = DEFAULT_INTERVAL_MS,
         parent: QObject | None = None,
+        *,
+        catch_up_interval_ms: int = CATCH_UP_INTERVAL_MS,
     ) -> None:
         super().__init__(parent)
         self._state = state
+        self._interval_ms = interval_ms
+        self._catch_up_interval_ms = catch_up_interval_ms
         self._pending = Changes()
         self._status = ReaderStatus(Phase.CONNECTING)
         self._last_confirmed: float | None = None
@@ -76,6 +85,10 @@ class StateBridge(QObject):
     def on_status(self, status: ReaderStatus) -> None:
         """Take the reader's status and pass it on at once."""
         self._status = status
+        catching_up = status.phase is Phase.CATCHING_UP
+        interval = self._catch_up_interval_ms if catching_up else self._interval_ms
+        if interval != self._throttle.interval_ms:
+            self._throttle.set_interval(interval)
         if status.confirmed_at is not None:
             self._last_confirmed = status.confirmed_at
         self.status_changed.emit(status)

@@ -20,6 +20,10 @@ from PySide6.QtCore import QObject, QTimer
 DEFAULT_INTERVAL_MS = 25
 """At most 40 screen updates a second: a change waits 25 ms at most (measured in
 ``benchmarks/live_latency.py``: at 50 ms the wait alone broke a 50 ms p99 target)."""
+CATCH_UP_INTERVAL_MS = 250
+"""While a backlog catches up, at most 4 screen updates a second: the screen shows a
+progress bar, and each flush of a catch-up sets off the models' slices and a repaint,
+which share passes of the loop with the reader (``benchmarks/desk_catchup.py``)."""
 DEFAULT_SLOW_FACTOR = 4
 """Quiet time after a call, as a multiple of the call's duration: at most 20% of the loop."""
 
@@ -44,6 +48,7 @@ class Throttle(QObject):
         self._interval_ns = interval_ms * 1_000_000
         self._slow_factor = slow_factor
         self._gap_ns = self._interval_ns  # quiet time owed after the last call
+        self._last_duration_ns = 0
         self._last_call_ns: int | None = None
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -76,6 +81,19 @@ class Throttle(QObject):
         remaining_ms = -(-(self._gap_ns - (now - last)) // 1_000_000)  # round up
         self._timer.start(max(0, remaining_ms))
 
+    def set_interval(self, interval_ms: int) -> None:
+        """Change the shortest time between calls; a scheduled trailing call moves to match."""
+        if interval_ms < 0:
+            raise ValueError(f"interval_ms must not be negative, got {interval_ms}")
+        self._interval_ns = interval_ms * 1_000_000
+        slow_gap = int(self._last_duration_ns * self._slow_factor)
+        self._gap_ns = max(self._interval_ns, slow_gap)
+        last = self._last_call_ns
+        if self._timer.isActive() and last is not None:
+            # A shorter interval (a catch-up that just went live) brings the call forward.
+            remaining_ns = self._gap_ns - (time.monotonic_ns() - last)
+            self._timer.start(max(0, -(-remaining_ns // 1_000_000)))
+
     def flush(self) -> None:
         """Run a scheduled trailing call now (at shutdown, or in a test)."""
         if self._timer.isActive():
@@ -93,6 +111,7 @@ class Throttle(QObject):
             self._callback()
         finally:
             self._last_call_ns = ended = time.monotonic_ns()
+            self._last_duration_ns = ended - started
             self._gap_ns = max(self._interval_ns, int((ended - started) * self._slow_factor))
 
     def _on_timer_timeout(self) -> None:

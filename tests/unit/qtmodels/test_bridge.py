@@ -113,3 +113,26 @@ def test_flush_now_cancels_the_next_turn_flush(qtbot: QtBot, bridge: StateBridge
 
 def test_bridge_owns_the_state(state: GymState, bridge: StateBridge) -> None:
     assert bridge.state is state
+
+
+def test_a_catch_up_flushes_at_the_longer_interval_and_live_at_the_short_one(
+    qtbot: QtBot, state: GymState
+) -> None:
+    bridge = StateBridge(state, 20, catch_up_interval_ms=300)
+    emitted: list[float] = []
+    bridge.changes_applied.connect(lambda _changes: emitted.append(time.monotonic()))
+    bridge.on_status(ReaderStatus(Phase.CATCHING_UP))
+    # The first report after a quiet spell still shows on the loop's next turn.
+    bridge.on_changes(touched(View.CLASSES, "c1"))
+    qtbot.waitUntil(lambda: len(emitted) == 1, timeout=1000)
+    bridge.on_changes(touched(View.CLASSES, "c2"))
+    qtbot.waitUntil(lambda: len(emitted) == 2, timeout=2000)
+    assert emitted[1] - emitted[0] >= 0.3 * 0.9
+    # Going live brings a waiting flush forward to the short interval.
+    bridge.on_changes(touched(View.CLASSES, "c3"))
+    qtbot.wait(5)
+    assert len(emitted) == 2
+    went_live = time.monotonic()
+    bridge.on_status(ReaderStatus(Phase.LIVE))
+    qtbot.waitUntil(lambda: len(emitted) == 3, timeout=1000)
+    assert emitted[2] - went_live < 0.2

@@ -122,3 +122,37 @@ def test_a_fast_call_keeps_the_plain_interval(counter: Counter) -> None:
 def test_negative_slow_factor_is_refused(counter: Counter) -> None:
     with pytest.raises(ValueError, match="slow_factor"):
         Throttle(counter, 10, slow_factor=-1)
+
+
+def test_a_longer_interval_holds_the_trailing_call_back(
+    qtbot: QtBot, throttle: Throttle, counter: Counter
+) -> None:
+    throttle.set_interval(INTERVAL_MS * 4)
+    started = time.monotonic()
+    throttle()
+    throttle()
+    assert counter.calls == 1
+    qtbot.waitUntil(lambda: counter.calls == 2, timeout=2000)
+    assert time.monotonic() - started >= INTERVAL_MS * 4 / 1000 * 0.9
+
+
+def test_a_shorter_interval_brings_a_scheduled_call_forward(qtbot: QtBot, counter: Counter) -> None:
+    throttle = Throttle(counter, 5000)
+    throttle()
+    throttle()
+    assert throttle.pending
+    throttle.set_interval(INTERVAL_MS)
+    qtbot.waitUntil(lambda: counter.calls == 2, timeout=1000)
+    assert throttle.interval_ms == INTERVAL_MS
+
+
+def test_a_changed_interval_keeps_the_slow_call_gap(qtbot: QtBot) -> None:
+    throttle = Throttle(lambda: time.sleep(0.03), 10, slow_factor=4)
+    throttle()
+    throttle.set_interval(20)
+    assert throttle.gap_ms >= 120
+
+
+def test_a_negative_new_interval_is_refused(throttle: Throttle) -> None:
+    with pytest.raises(ValueError, match="interval_ms"):
+        throttle.set_interval(-1)
