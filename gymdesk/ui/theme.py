@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -110,7 +111,12 @@ def arrow_image(colour: str, up: bool = False) -> str:
         painter.drawPolygon(QPolygonF(points))
         painter.end()
         folder.mkdir(parents=True, exist_ok=True)
-        image.save(str(path))
+        # Written aside, then renamed: another gymdesk starting at the same moment must
+        # never read a half-written image.
+        partial = path.with_name(f"{path.stem}.{os.getpid()}.partial.png")
+        if not image.save(str(partial)):
+            raise OSError(f"cannot write {partial}")
+        os.replace(partial, path)
     return path.as_posix()
 
 
