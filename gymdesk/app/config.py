@@ -211,3 +211,13 @@ def to_toml(config: AppConfig) -> str:
         if body:
             lines += [f"[{section}]", *body, ""]
     return "\n".join(lines)
+
+
+def save_config(config: AppConfig, path: Path) -> OSError | None:
+    """Write the settings file (never a secret); return the error if it cannot be written."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(to_toml(config), encoding="utf-8")
+    except OSError as exc:
+        return exc
+    return None

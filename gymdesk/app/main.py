@@ -23,7 +23,7 @@ import qasync
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from gymdesk.app.config import AppConfig, ConfigError, default_config_path, to_toml
+from gymdesk.app.config import AppConfig, ConfigError, default_config_path, save_config
 from gymdesk.app.credentials import keyring_available, save_password
 from gymdesk.app.desk import Desk, DeskCallbacks, try_connection
 from gymdesk.app.signals import run_until_signalled
@@ -116,12 +116,8 @@ def store_settings(
         ):
             log.warning("no keyring: the password is kept for this session only")
         new_config = replace(new_config, password=password)
-    if path is not None:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(to_toml(new_config), encoding="utf-8")
-        except OSError as exc:
-            log.warning("cannot save settings to %s: %s", path, exc)
+    if path is not None and (error := save_config(new_config, path)) is not None:
+        log.warning("cannot save settings to %s: %s", path, error)
     return new_config
 
 
@@ -296,11 +292,8 @@ def _save_first_config(config: AppConfig, choice: ConnectionChoice, path: Path) 
         topic_prefix=choice.topic_prefix or config.topic_prefix,
         role=choice.role or config.role,
     )
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(to_toml(config), encoding="utf-8")
-    except OSError as exc:
-        log.warning("cannot write %s: %s", path, exc)
+    if (error := save_config(config, path)) is not None:
+        log.warning("cannot save settings to %s: %s", path, error)
     return config
 
 
