@@ -16,7 +16,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Any
 from gymdesk.domain.contract import Topic
 
 if TYPE_CHECKING:
+    from PySide6.QtCore import QEvent, QObject
+
     from gymdesk.app.desk import Desk
 
 PREFIX = "bench."
@@ -321,3 +323,38 @@ def make_desk(bootstrap: str, state_dir: Path, *, prefix: str = PREFIX) -> Desk:
         settings,
         DeskCallbacks(quit=lambda: None, open_settings=lambda: None),
     )
+
+
+def watch_delivery(
+    target: QObject,
+    event_type: QEvent.Type,
+    on_delivered: Callable[[QObject, QEvent, float], None],
+) -> QObject:
+    """Deliver each ``event_type`` event of ``target`` inside a filter and time it.
+
+    The filter sends the event on at once, so ``on_delivered(watched, event, ms)`` runs
+    when the work is done (for a paint: the pixels are in the backing store). Keep the
+    returned filter alive for as long as it should watch.
+    """
+    from PySide6.QtCore import QCoreApplication, QObject
+
+    class _Watcher(QObject):
+        """Times the delivery of one kind of event."""
+
+        inside = False
+
+        def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+            if event.type() != event_type or self.inside:
+                return False
+            self.inside = True
+            began = time.perf_counter()
+            try:
+                QCoreApplication.sendEvent(watched, event)
+            finally:
+                self.inside = False
+            on_delivered(watched, event, (time.perf_counter() - began) * 1000)
+            return True
+
+    watcher = _Watcher()
+    target.installEventFilter(watcher)
+    return watcher

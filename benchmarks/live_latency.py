@@ -53,6 +53,7 @@ from _common import (
     machine,
     make_desk,
     percentile,
+    watch_delivery,
 )
 
 from gymdesk.domain.contract import Topic
@@ -174,56 +175,17 @@ class Probe:
         self.model.dataChanged.connect(self._on_model_data_changed)
         self.model.rowsInserted.connect(self._on_model_rows_inserted)
 
-        probe = self
-        paint_type = QEvent.Type.Paint
+        def painted(_watched: QObject, event: QEvent, ms: float) -> None:
+            self.paint_cost_ms.append(ms)
+            self._on_painted(event.region(), QRect)  # type: ignore[attr-defined]
 
-        class PaintWatcher(QObject):
-            """Lets the viewport paint, then notes which pending rows the paint covered."""
+        def framed(_watched: QObject, _event: QEvent, ms: float) -> None:
+            self.frame_cost_ms.append(ms)
 
-            inside = False
-
-            def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-                if event.type() != paint_type or self.inside:
-                    return False
-                self.inside = True
-                began = time.perf_counter()
-                try:
-                    # Deliver the paint now (this filter lets it through), so the time
-                    # noted is when the pixels are in the backing store.
-                    from PySide6.QtCore import QCoreApplication
-
-                    QCoreApplication.sendEvent(watched, event)
-                finally:
-                    self.inside = False
-                probe.paint_cost_ms.append((time.perf_counter() - began) * 1000)
-                probe._on_painted(event.region(), QRect)  # type: ignore[attr-defined]
-                return True
-
-        update_type = QEvent.Type.UpdateRequest
-
-        class FrameWatcher(QObject):
-            """Times each repaint of the whole window (Qt paints and flushes per request)."""
-
-            inside = False
-
-            def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-                if event.type() != update_type or self.inside:
-                    return False
-                self.inside = True
-                began = time.perf_counter()
-                try:
-                    from PySide6.QtCore import QCoreApplication
-
-                    QCoreApplication.sendEvent(watched, event)
-                finally:
-                    self.inside = False
-                probe.frame_cost_ms.append((time.perf_counter() - began) * 1000)
-                return True
-
-        self._watcher = PaintWatcher()
-        self.viewport.installEventFilter(self._watcher)
-        self._frames = FrameWatcher()
-        desk.window.installEventFilter(self._frames)
+        # Which pending rows a viewport paint covered; and each repaint of the whole window
+        # (Qt paints and flushes per update request).
+        self._watcher = watch_delivery(self.viewport, QEvent.Type.Paint, painted)
+        self._frames = watch_delivery(desk.window, QEvent.Type.UpdateRequest, framed)
 
     def _resolve(self, first: int, last: int) -> None:
         """Note the model latency of every applied booking of rows first..last."""
