@@ -64,7 +64,10 @@ class Desk:
             snapshot=self.snapshot,
             on_changes=self.bridge.on_changes,
             on_status=self.bridge.on_status,
+            pacer=self.bridge.pacer,
         )
+        if self.snapshot is not None:
+            self.snapshot.pacer = self.bridge.pacer
         log.info("init: window (%s)", role)
         options = DeskOptions(
             location=config.location,

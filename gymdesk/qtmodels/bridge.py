@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QAbstractEventDispatcher, QObject, QTimer, Signal
 
 from gymdesk.domain.changes import Changes
+from gymdesk.domain.pacing import PassBudget
 from gymdesk.domain.state import GymState
 from gymdesk.domain.status import Phase, ReaderStatus
 from gymdesk.qtmodels.throttle import CATCH_UP_INTERVAL_MS, DEFAULT_INTERVAL_MS, Throttle
@@ -27,6 +28,10 @@ class StateBridge(QObject):
     one sets off the models' slices and a repaint in the same passes of the loop as the
     reader's slices, and a progress bar needs no more. The first report after a quiet
     spell still shows at once, and live changes keep the short interval.
+
+    It also owns the pacer: one time budget per turn of the Qt loop, which the reader, the
+    snapshot save and the models' big reconciles share (``gymdesk.domain.pacing``). The
+    event dispatcher's ``awake`` (emitted as each turn begins) starts each turn's budget.
     """
 
     changes_applied = Signal(object)  # Changes, merged since the last flush
@@ -53,6 +58,10 @@ class StateBridge(QObject):
         self._kick.setSingleShot(True)
         self._kick.setInterval(0)
         self._kick.timeout.connect(self._on_kick_timeout)
+        self.pacer = PassBudget()
+        dispatcher = QAbstractEventDispatcher.instance(self.thread())
+        if dispatcher is not None:
+            dispatcher.awake.connect(self._on_dispatcher_awake)
 
     @property
     def state(self) -> GymState:
@@ -98,6 +107,10 @@ class StateBridge(QObject):
         self._kick.stop()
         self._throttle.cancel()
         self._flush()
+
+    def _on_dispatcher_awake(self) -> None:
+        """A turn of the loop begins: the sliced jobs share a fresh budget."""
+        self.pacer.new_pass()
 
     def _on_kick_timeout(self) -> None:
         """Pass the waiting report to the throttle: it flushes now or schedules one call."""

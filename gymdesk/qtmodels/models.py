@@ -289,6 +289,16 @@ class KeyedTableModel(QAbstractTableModel, Generic[T]):
         self._remove(gone)
         self._append(added)
 
+    def _slice_deadline(self, budget_s: float | None) -> float:
+        """Return when a slice of a big reconcile beginning now must stop.
+
+        ``budget_s`` None: the bridge's pacer's share of this turn of the loop, which the
+        reader and the other models' slices share too.
+        """
+        if budget_s is not None:
+            return time.perf_counter() + budget_s
+        return self._bridge.pacer.deadline(self, SWEEP_SLICE_S)
+
     def _on_bridge_changes_applied(self, changes: object) -> None:
         """Reconcile the keys a flush touched."""
         touched = self._touched(cast(Changes, changes))
@@ -487,9 +497,13 @@ class ClassBoardModel(KeyedTableModel[ClassView]):
             return (float("inf"), "", "", key)  # gone again: it will not be shown
         return (row.starts_at.timestamp(), row.location, row.room, key)
 
-    def _continue_refresh(self, budget_s: float = SWEEP_SLICE_S) -> None:
-        """Reconcile waiting classes until the slice's time is up; say when all are done."""
-        deadline = time.perf_counter() + budget_s
+    def _continue_refresh(self, budget_s: float | None = None) -> None:
+        """Reconcile waiting classes until the slice's time is up; say when all are done.
+
+        The slice's time is the bridge's pacer's share of this turn of the loop, unless
+        ``budget_s`` says otherwise.
+        """
+        deadline = self._slice_deadline(budget_s)
         queue = self._queue
         while queue:
             chunk = list(itertools.islice(queue, SWEEP_CHUNK))
@@ -499,8 +513,10 @@ class ClassBoardModel(KeyedTableModel[ClassView]):
             if time.perf_counter() >= deadline:
                 break
         if queue:
+            self._bridge.pacer.ask(self)
             self._slice_timer.start()
         else:
+            self._bridge.pacer.withdraw(self)
             self.refreshed.emit()
 
     def _on_slice_timer_timeout(self) -> None:
@@ -998,11 +1014,12 @@ class RosterModel(KeyedTableModel[RosterEntry]):
         self._sweep = list(dict.fromkeys([*self._keys, *self._all_keys()]))
         # Not inside the flush: the board's slice runs there already, and the roster is
         # the detail pane; its first slice gets a turn of the loop of its own.
+        self._bridge.pacer.ask(self)
         self._sweep_timer.start()
 
-    def _continue_sweep(self, budget_s: float = SWEEP_SLICE_S) -> None:
-        """Reconcile keys of the pending re-read until the slice's time is up."""
-        deadline = time.perf_counter() + budget_s
+    def _continue_sweep(self, budget_s: float | None = None) -> None:
+        """Reconcile keys of the pending re-read until the slice's time is up (as the board's)."""
+        deadline = self._slice_deadline(budget_s)
         sweep = self._sweep
         while sweep:
             chunk = sweep[-SWEEP_CHUNK:]
@@ -1014,13 +1031,17 @@ class RosterModel(KeyedTableModel[RosterEntry]):
             self._sweep_again = False
             self._sweep = list(dict.fromkeys([*self._keys, *self._all_keys()]))
         if self._sweep:
+            self._bridge.pacer.ask(self)
             self._sweep_timer.start()
+        else:
+            self._bridge.pacer.withdraw(self)
 
     def _stop_sweep(self) -> None:
         """Drop a pending re-read (the rows are about to be rebuilt anyway)."""
         self._sweep = []
         self._sweep_again = False
         self._sweep_timer.stop()
+        self._bridge.pacer.withdraw(self)
 
     def _on_sweep_timer_timeout(self) -> None:
         """Go on with the re-read on a later turn of the loop."""

@@ -26,6 +26,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from gymdesk.domain.changes import Changes, View
 from gymdesk.domain.contract import Topic
+from gymdesk.domain.pacing import PassBudget
 from gymdesk.domain.state import GymState
 from gymdesk.domain.status import Phase, ReaderStatus, TopicProgress
 from gymdesk.stream.settings import ConnectionSettings, SettingsError
@@ -122,6 +123,7 @@ class ChangelogReader:
         probe_interval_s: float = 2.0,
         probe_timeout_s: float = 3.0,
         slice_budget_s: float = SLICE_BUDGET_S,
+        pacer: PassBudget | None = None,
     ) -> None:
         self.connection = connection
         self.state = state
@@ -134,6 +136,9 @@ class ChangelogReader:
         self.probe_interval_s = probe_interval_s
         self.probe_timeout_s = probe_timeout_s
         self.slice_budget_s = slice_budget_s
+        # Shares each turn of the loop with the UI's sliced jobs; alone, slices of
+        # slice_budget_s.
+        self.pacer = pacer or PassBudget()
 
         self.cluster_id: str | None = None
         self._snapshot_cluster: str | None = None
@@ -154,6 +159,7 @@ class ChangelogReader:
         self.max_stall_s = 0.0
         self._current_consumer: AIOKafkaConsumer | None = None
         self._slice_started = time.perf_counter()
+        self._slice_deadline = self._slice_started + slice_budget_s
 
     # ------------------------------------------------------------------ status
 
@@ -435,7 +441,7 @@ class ChangelogReader:
     ) -> None:
         """Fetch and apply records in slices until stopped; raise when the session must end."""
         self._current_consumer = consumer
-        self._slice_started = time.perf_counter()
+        self._begin_slice()
         try:
             self._update_caught_up(tps)
             while not self._stopping.is_set():
@@ -454,18 +460,28 @@ class ChangelogReader:
                 await self._yield_if_due()
         finally:
             self._current_consumer = None
+            self.pacer.withdraw(self)
+
+    def _begin_slice(self) -> None:
+        """Start a slice of work: its end is the pacer's share of this turn of the loop."""
+        self._slice_started = time.perf_counter()
+        self._slice_deadline = self.pacer.deadline(self, self.slice_budget_s)
+
+    def _slice_spent(self) -> bool:
+        """Return whether the current slice has used its time."""
+        return time.perf_counter() >= self._slice_deadline
 
     async def _yield_if_due(self) -> None:
-        """Yield to the loop once the current slice has run for ``slice_budget_s``.
+        """Yield to the loop once the current slice has used its time.
 
         ``getmany`` returns at once while records are buffered, without suspending, so
         the read loop itself must yield: otherwise a catch-up never lets the UI run.
         """
-        elapsed = time.perf_counter() - self._slice_started
-        if elapsed >= self.slice_budget_s:
-            self.max_stall_s = max(self.max_stall_s, elapsed)
+        if self._slice_spent():
+            self.max_stall_s = max(self.max_stall_s, time.perf_counter() - self._slice_started)
+            self.pacer.ask(self)
             await asyncio.sleep(0)
-            self._slice_started = time.perf_counter()
+            self._begin_slice()
 
     def _new_changes(self) -> Changes:
         """Start a report; during a catch-up it names every booking instead of each key.
@@ -496,7 +512,7 @@ class ChangelogReader:
             for tp, part in parts:
                 self.offsets[tp] = part[-1].offset + 1
             applied = True
-            if time.perf_counter() - self._slice_started >= self.slice_budget_s:
+            if self._slice_spent():
                 # Report what was applied so far, then let the UI paint.
                 self._on_changes(changes)
                 changes, applied = self._new_changes(), False

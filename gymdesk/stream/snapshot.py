@@ -34,6 +34,7 @@ from gymdesk.domain.contract import (
     decode_snapshot_rows,
     encode_snapshot_row,
 )
+from gymdesk.domain.pacing import PassBudget
 from gymdesk.domain.rejections import Rejection
 from gymdesk.domain.state import ChangedKeys, GymState
 
@@ -150,6 +151,8 @@ class SnapshotStore:
         self._lock = asyncio.Lock()
         self._needs_full_save = True
         self.slice_budget_s = LOAD_BUDGET_S
+        # A save's encoding slices share each turn of the loop with the other sliced jobs.
+        self.pacer = PassBudget()
         self._restored = self._to_restore = 0
 
     # ------------------------------------------------------------------ files
@@ -441,23 +444,31 @@ class SnapshotStore:
         up_rows: list[bytes] = []
         down_keys: list[str] = []
         get, encode, clock = table.get, encode_snapshot_row, time.perf_counter
-        budget, slice_started = self.slice_budget_s, clock()
-        for keys in sources:
-            for i in range(0, len(keys), _CHUNK):
-                part = keys[i : i + _CHUNK]
-                for key, row in zip(part, map(get, part), strict=True):
-                    if row is not None:
-                        up_keys.append(key)
-                        up_rows.append(encode(row))
-                    elif not full:
-                        down_keys.append(key)
-                if clock() - slice_started >= budget:
+        pacer, budget = self.pacer, self.slice_budget_s
+        slice_started = clock()
+        deadline = pacer.deadline(self, budget)
+        try:
+            for keys in sources:
+                for i in range(0, len(keys), _CHUNK):
+                    part = keys[i : i + _CHUNK]
+                    for key, row in zip(part, map(get, part), strict=True):
+                        if row is not None:
+                            up_keys.append(key)
+                            up_rows.append(encode(row))
+                        elif not full:
+                            down_keys.append(key)
+                    if clock() >= deadline:
+                        pacer.ask(self)
+                        await asyncio.sleep(0)
+                        slice_started, deadline = clock(), pacer.deadline(self, budget)
+                # The next slice is copied in one step: yield first if this one used half
+                # its time.
+                if clock() - slice_started >= (deadline - slice_started) / 2:
+                    pacer.ask(self)
                     await asyncio.sleep(0)
-                    slice_started = clock()
-            # The next slice is copied in one step: yield first if this one used the budget.
-            if clock() - slice_started >= budget / 2:
-                await asyncio.sleep(0)
-                slice_started = clock()
+                    slice_started, deadline = clock(), pacer.deadline(self, budget)
+        finally:
+            pacer.withdraw(self)
         return (name, up_keys, up_rows), (name, down_keys)
 
     def _write(

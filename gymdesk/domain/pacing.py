@@ -1,0 +1,85 @@
+"""One time budget per turn of the event loop, shared fairly by every sliced job on it.
+
+The reader, the board's and the roster's reconciles and the snapshot save each do big
+work in slices and give the loop a turn between them. Each used to keep its own budget,
+but one turn of the Qt loop runs every job whose next slice is due: their budgets added
+up, and a turn with four jobs and a repaint stalled the loop for 30-40 ms. Here they
+share one budget per turn instead, each taking a fair part of what is left.
+
+How it is driven: whoever runs the loop calls ``new_pass`` as each turn begins (the UI
+connects it to the Qt event dispatcher's ``awake``). A job says ``ask`` when it schedules
+its next slice, and ``deadline`` when that slice begins: it must stop when the deadline
+is past, after one unit of work at least (so every job always progresses). Time spent
+earlier in the turn (a repaint, a flush) counts against the budget. Undriven (no loop
+says when turns begin: a command-line reader, the tests), each slice gets
+``fallback_s`` of its own, as before.
+
+Pure bookkeeping on a clock: no Qt, no asyncio, so the stream and the Qt models can
+share one without knowing each other.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Final
+
+PASS_BUDGET_S: Final = 0.005
+"""The work of every job together in one turn of the loop: with the turn's own events it
+keeps a turn under ~10 ms, so a timer waiting on the loop is never late by 20 ms."""
+UNDRIVEN_AFTER_S: Final = 0.5
+"""A pacer whose turns have not been reported for this long counts as undriven."""
+
+
+class PassBudget:
+    """Shares ``budget_s`` of each turn of the loop among the jobs that wait for one."""
+
+    def __init__(
+        self,
+        budget_s: float = PASS_BUDGET_S,
+        *,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        self.budget_s = budget_s
+        self._clock = clock
+        self._pass_started: float | None = None
+        self._due: set[object] = set()  # asked before this turn began, not run in it yet
+        self._asked: set[object] = set()  # asked during this turn: due in the next one
+        self.passes = 0
+
+    @property
+    def driven(self) -> bool:
+        """Return whether a loop reports its turns (recently)."""
+        started = self._pass_started
+        return started is not None and self._clock() - started < UNDRIVEN_AFTER_S
+
+    def new_pass(self) -> None:
+        """Begin a turn: the jobs that asked for one share a fresh budget."""
+        self._pass_started = self._clock()
+        self._due |= self._asked
+        self._asked = set()
+        self.passes += 1
+
+    def ask(self, job: object) -> None:
+        """Say that ``job`` has scheduled a slice for a coming turn."""
+        self._asked.add(job)
+
+    def withdraw(self, job: object) -> None:
+        """Say that ``job`` no longer waits for a turn (done, or stopped)."""
+        self._due.discard(job)
+        self._asked.discard(job)
+
+    def deadline(self, job: object, fallback_s: float) -> float:
+        """Begin a slice of ``job``: return the clock reading at which it must stop.
+
+        Its part is what is left of this turn's budget over the jobs still due in it
+        (itself included); past the deadline already, it still does one unit of work.
+        """
+        now = self._clock()
+        self._due.discard(job)
+        self._asked.discard(job)
+        started = self._pass_started
+        if started is None or now - started >= UNDRIVEN_AFTER_S:
+            return now + fallback_s
+        left = started + self.budget_s - now
+        return now + max(0.0, left / (1 + len(self._due)))
