@@ -21,6 +21,9 @@ of the Qt event loop ends, then lists the passes inside the longest stalls one b
 ``--catch-up-interval-ms N`` sets the bridge's flush interval during the catch-up (the
 app's is 250 ms; 25 ms is how it was before, to compare).
 
+``--paints`` also times each widget's paint inside the repaints (the board's viewport, the
+roster's, the status bar...), to see what a long repaint is made of.
+
 ``--slow-callbacks`` also turns on asyncio's debug mode (qasync logs every callback that
 runs for more than 20 ms, naming it).
 """
@@ -141,7 +144,7 @@ class CallbackTimer:
         asyncio.Handle._run = self._original  # type: ignore[method-assign]
 
 
-def instrument(desk: Any, timeline: Timeline, callbacks: CallbackTimer) -> Any:
+def instrument(desk: Any, timeline: Timeline, callbacks: CallbackTimer, paints: bool) -> Any:
     """Time the bridge's flushes, the window's repaints and the snapshot saves."""
     from PySide6.QtCore import QCoreApplication, QEvent, QObject
 
@@ -174,6 +177,32 @@ def instrument(desk: Any, timeline: Timeline, callbacks: CallbackTimer) -> Any:
 
     watcher = FrameWatcher()
     desk.window.installEventFilter(watcher)
+    paint_type = QEvent.Type.Paint
+
+    class PaintWatcher(QObject):
+        """Times each widget's paint inside the repaints, named by the widget (``--paints``)."""
+
+        inside: set[int] = set()
+
+        def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+            if event.type() != paint_type or id(watched) in self.inside:
+                return False
+            self.inside.add(id(watched))
+            parent = watched.parent()
+            name = watched.objectName() or type(watched).__name__
+            if parent is not None and type(watched).__name__ == "QWidget":
+                # an item view's viewport, by its view's name
+                name = f"{parent.objectName() or type(parent).__name__} viewport"
+            try:
+                timeline.timed(f"paint: {name}", QCoreApplication.sendEvent, watched, event)
+            finally:
+                self.inside.discard(id(watched))
+            return True
+
+    if paints:
+        paint_watcher = PaintWatcher()
+        QCoreApplication.instance().installEventFilter(paint_watcher)  # type: ignore[union-attr]
+        watcher.paint_watcher = paint_watcher  # type: ignore[attr-defined]  (kept alive)
 
     snapshot = desk.snapshot
     if snapshot is not None:
@@ -272,6 +301,7 @@ async def catch_up(
     slow_callbacks: bool,
     passes: QtPasses | None,
     catch_up_interval_ms: int | None,
+    paints: bool = False,
 ) -> dict[str, Any]:
     """Open the desk, catch up with a 1 ms ticker running, and return the figures."""
     if slow_callbacks:
@@ -284,7 +314,7 @@ async def catch_up(
     timeline = Timeline()
     callbacks = passes.callbacks if passes is not None else CallbackTimer(Timeline())
     callbacks.timeline = timeline
-    keep = instrument(desk, timeline, callbacks)
+    keep = instrument(desk, timeline, callbacks, paints)
     callbacks.__enter__()
     ticker = GapTicker()
     ticker.start()
@@ -346,7 +376,11 @@ async def catch_up(
 
 
 def run_desk(
-    bootstrap: str, slow_callbacks: bool, by_pass: bool, catch_up_interval_ms: int | None
+    bootstrap: str,
+    slow_callbacks: bool,
+    by_pass: bool,
+    catch_up_interval_ms: int | None,
+    paints: bool = False,
 ) -> dict[str, Any]:
     """Run the catch-up on a qasync loop over a QApplication."""
     import PySide6.QtWidgets  # noqa: F401  (before pyqtgraph)
@@ -376,7 +410,7 @@ def run_desk(
     try:
         with tempfile.TemporaryDirectory(prefix="gymdesk-catchup-") as tmp:
             return loop.run_until_complete(
-                catch_up(bootstrap, Path(tmp), slow_callbacks, passes, catch_up_interval_ms)
+                catch_up(bootstrap, Path(tmp), slow_callbacks, passes, catch_up_interval_ms, paints)
             )
     finally:
         with contextlib.suppress(Exception):
@@ -437,6 +471,7 @@ def main() -> None:
     parser.add_argument("--slow-callbacks", action="store_true")
     parser.add_argument("--passes", action="store_true")
     parser.add_argument("--catch-up-interval-ms", type=int)
+    parser.add_argument("--paints", action="store_true")
     parser.add_argument("--phase", choices=("desk",))
     parser.add_argument("--bootstrap")
     args = parser.parse_args()
@@ -444,7 +479,11 @@ def main() -> None:
         print(
             json.dumps(
                 run_desk(
-                    args.bootstrap, args.slow_callbacks, args.passes, args.catch_up_interval_ms
+                    args.bootstrap,
+                    args.slow_callbacks,
+                    args.passes,
+                    args.catch_up_interval_ms,
+                    args.paints,
                 )
             )
         )
@@ -463,6 +502,8 @@ def main() -> None:
             argv.append("--slow-callbacks")
         if args.passes:
             argv.append("--passes")
+        if args.paints:
+            argv.append("--paints")
         if args.catch_up_interval_ms is not None:
             argv += ["--catch-up-interval-ms", str(args.catch_up_interval_ms)]
         with child(argv, env=child_env(), stdout=subprocess.PIPE) as proc:

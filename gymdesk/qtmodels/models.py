@@ -35,6 +35,7 @@ from gymdesk.domain.changes import Changes, View
 from gymdesk.domain.contract import BookingRow, ClassRow, InstructorRow, RepRow, SaleRow, Topic
 from gymdesk.domain.rejections import Rejection
 from gymdesk.domain.state import GymState
+from gymdesk.domain.status import Phase
 from gymdesk.domain.views import ClassView, InstructorView, RepView, TeamView
 from gymdesk.qtmodels.bridge import StateBridge
 from gymdesk.qtmodels.format import (
@@ -311,23 +312,12 @@ class KeyedTableModel(QAbstractTableModel, Generic[T]):
         """Fill the model at construction: every row the state has, as one insert."""
         self.refresh(None)
 
-    def _reset_rows(self) -> None:
-        """Replace every row at once: only for showing something else, never an update."""
+    def _clear_rows(self) -> None:
+        """Drop every row in one reset: only for showing something else, never an update."""
         self.beginResetModel()
         for old_key, old_item in zip(self._keys, self._items, strict=True):
             self._stored(old_key, old_item, None)
         self._keys, self._items, self._rows = [], [], {}
-        found: list[tuple[str, T]] = []
-        for key in self._all_keys():
-            new = self._lookup(key)
-            if new is not None:
-                found.append((key, new))
-        found.sort(key=lambda pair: self._order(*pair))
-        for key, item in found:
-            self._rows[key] = len(self._keys)
-            self._keys.append(key)
-            self._items.append(item)
-            self._stored(key, None, item)
         self.endResetModel()
 
     def _reindex(self, first: int, last: int | None = None) -> None:
@@ -888,6 +878,10 @@ STATUS_LABELS: Final[dict[str, str]] = {
 _STATUS_ORDER: Final = {status: n for n, status in enumerate(STATUS_LABELS)}
 LATE_AFTER_S: Final = 0.05
 """How long after its interval a throttled roster waits for a flush before it updates alone."""
+CATCH_UP_ROSTER_INTERVAL_S: Final = 1.0
+"""While catching up, the roster re-reads its class at most this often: each re-read is a
+repaint of the roster per slice (70 a second in ``benchmarks/desk_catchup.py`` at the
+catch-up's flush pace), for a list whose history is still replaying."""
 
 
 def roster_order(entry: RosterEntry) -> str:
@@ -949,7 +943,12 @@ class RosterModel(KeyedTableModel[RosterEntry]):
         return self._class_id
 
     def set_class(self, class_id: str | None) -> None:
-        """Show another class's bookings (a reset: a different list, not an update)."""
+        """Show another class's bookings (a reset: a different list, not an update).
+
+        The rows come in slices of the loop after one reset to none: a class of 1,000
+        bookings read at once took ~20 ms, a stall as the desk selects the running class
+        at start. A small class is all there after the first slice, at once.
+        """
         if class_id == self._class_id:
             return
         self._class_id = class_id
@@ -957,7 +956,10 @@ class RosterModel(KeyedTableModel[RosterEntry]):
         self._pending_all = False
         self._late.stop()
         self._stop_sweep()
-        self._reset_rows()
+        self._clear_rows()
+        if class_id is not None:
+            self._sweep = list(dict.fromkeys(self._all_keys()))
+            self._continue_sweep()
 
     @property
     def sweeping(self) -> bool:
@@ -983,7 +985,10 @@ class RosterModel(KeyedTableModel[RosterEntry]):
             self._pending.update(touched)
         else:
             return
-        wait = self._last_reconcile + self._interval_s - time.monotonic()
+        interval = self._interval_s
+        if self._bridge.status.phase is Phase.CATCHING_UP:
+            interval = max(interval, CATCH_UP_ROSTER_INTERVAL_S)
+        wait = self._last_reconcile + interval - time.monotonic()
         if wait <= 0:
             self._late.stop()
             self._reconcile_pending()

@@ -182,6 +182,7 @@ class ReceptionistBoard(QWidget):
 
         # --- the board
         self.table = QTableView()
+        self.table.setObjectName("board")
         self.table.setModel(self.proxy)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -247,6 +248,7 @@ class ReceptionistBoard(QWidget):
         self.roster_detail.setObjectName("muted")
         self.roster_detail.setWordWrap(True)
         self.roster_table = QTableView()
+        self.roster_table.setObjectName("roster")
         self.roster_order = RosterOrderProxy(self.roster, self)
         self.roster_table.setModel(self.roster_order)
         self.roster_table.setShowGrid(False)

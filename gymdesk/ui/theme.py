@@ -31,6 +31,7 @@ class Theme:
     bar_track: str
     now_row: str
     next_row: str
+    scroll_handle: str
 
 
 LIGHT: Final = Theme(
@@ -47,6 +48,7 @@ LIGHT: Final = Theme(
     bar_track="#e6ebf1",
     now_row="#e3f0ff",
     next_row="#f1f7ff",
+    scroll_handle="#c3ccd6",
 )
 
 DARK: Final = Theme(
@@ -63,6 +65,7 @@ DARK: Final = Theme(
     bar_track="#263241",
     now_row="#1d3350",
     next_row="#1a2738",
+    scroll_handle="#3a4a5e",
 )
 
 
@@ -121,7 +124,12 @@ def arrow_image(colour: str, up: bool = False) -> str:
 
 
 def stylesheet(theme: Theme) -> str:
-    """Return the application style sheet of a theme: spacing and quiet borders."""
+    """Return the application style sheet of a theme: spacing and quiet borders.
+
+    Scroll bars are flat here, a rounded handle on no track: Fusion's own, drawn through
+    the style sheet, took 2-10 ms a paint at the board's height (its handle changes size
+    as rows come, so no cached pixmap serves), a flat one takes under 0.2 ms.
+    """
     try:
         down = arrow_image(theme.muted)
         up = arrow_image(theme.muted, up=True)
@@ -170,6 +178,14 @@ QPushButton:checked, QToolButton:checked {{
 QStatusBar {{ background: {theme.base}; border-top: 1px solid {theme.bar_track}; }}
 QStatusBar QLabel {{ padding: 0 6px; }}
 QSplitter::handle {{ background: {theme.window}; }}
+QScrollBar:vertical {{ background: transparent; width: 12px; margin: 0; border: none; }}
+QScrollBar:horizontal {{ background: transparent; height: 12px; margin: 0; border: none; }}
+QScrollBar::handle {{ background: {theme.scroll_handle}; border-radius: 4px; margin: 2px; }}
+QScrollBar::handle:hover {{ background: {theme.muted}; }}
+QScrollBar::handle:vertical {{ min-height: 32px; }}
+QScrollBar::handle:horizontal {{ min-width: 32px; }}
+QScrollBar::add-line, QScrollBar::sub-line {{ width: 0; height: 0; border: none; }}
+QScrollBar::add-page, QScrollBar::sub-page {{ background: none; }}
 QProgressBar {{
     border: 1px solid {theme.bar_track}; border-radius: 4px; background: {theme.bar_track};
     text-align: center; color: {theme.text}; max-height: 14px;

@@ -11,8 +11,16 @@ from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
 from gymdesk.domain.changes import Changes, View
+from gymdesk.domain.status import Phase, ReaderStatus
 from gymdesk.qtmodels.bridge import StateBridge
-from gymdesk.qtmodels.models import SWEEP_CHUNK, OrderRole, RosterEntry, RosterModel, roster_order
+from gymdesk.qtmodels.models import (
+    CATCH_UP_ROSTER_INTERVAL_S,
+    SWEEP_CHUNK,
+    OrderRole,
+    RosterEntry,
+    RosterModel,
+    roster_order,
+)
 
 from .conftest import Feed, SignalLog
 from .test_models import booking, hour, klass, member
@@ -128,3 +136,51 @@ def test_switching_class_drops_a_pending_re_read(
     roster.set_class("c2")
     assert not roster.sweeping
     assert roster.keys() == ["x1"]
+
+
+def test_while_catching_up_the_roster_re_reads_its_class_at_most_once_a_second(
+    qtbot: QtBot, bridge: StateBridge, feed: Feed
+) -> None:
+    feed(klass("c1", hour(17)), member("m1", "Cleo"))
+    roster = RosterModel(bridge, "c1", interval_ms=0)
+    bridge.on_status(ReaderStatus(Phase.CATCHING_UP))
+    every = Changes()
+    every.touch_all(View.BOOKINGS)
+    feed.batch(booking("b1", "c1"))
+    bridge.on_changes(every)
+    bridge.flush_now()
+    qtbot.waitUntil(lambda: roster.rowCount() == 1, timeout=3000)  # the first: at once
+    shown_at = time.monotonic()
+    feed.batch(booking("b2", "c1"))
+    bridge.on_changes(every)
+    bridge.flush_now()
+    qtbot.wait(300)  # live, an interval of 0 would have shown it by now
+    assert roster.rowCount() == 1
+    qtbot.waitUntil(lambda: roster.rowCount() == 2, timeout=3000)
+    assert time.monotonic() - shown_at >= CATCH_UP_ROSTER_INTERVAL_S
+
+
+def test_showing_a_big_class_fills_the_roster_in_slices_after_one_reset(
+    qtbot: QtBot, bridge: StateBridge, feed: Feed, qtmodeltester: ModelTester
+) -> None:
+    bookings = SWEEP_CHUNK * 8
+    feed(klass("c1", hour(17)), klass("c2", hour(18)), member("m1", "Cleo"))
+    feed(*(booking(f"b{n:04d}", "c2") for n in range(bookings)))
+    roster = RosterModel(bridge, "c1")
+    qtmodeltester.check(roster)
+    log = SignalLog().watch(roster)
+    inserts: list[int] = []
+    roster.rowsInserted.connect(lambda parent, first, last: inserts.append(last - first + 1))
+    slow_lookup = roster._lookup
+
+    def lookup(key: str) -> RosterEntry | None:
+        time.sleep(0.0001)  # a large, cold table: each line costs a little
+        return slow_lookup(key)
+
+    roster._lookup = lookup  # type: ignore[method-assign]
+    roster.set_class("c2")
+    assert log.resets == 1
+    assert 0 < roster.rowCount() < bookings  # the first slice at once, not the whole class
+    qtbot.waitUntil(lambda: not roster.sweeping, timeout=5000)
+    assert sorted(roster.keys()) == [f"b{n:04d}" for n in range(bookings)]
+    assert len(inserts) > 1
