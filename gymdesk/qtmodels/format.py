@@ -67,6 +67,14 @@ def format_datetime(moment: datetime, zone: tzinfo) -> str:
     return f"{format_day(local.date())} {local.hour:02d}:{local.minute:02d}"
 
 
+def format_on_day(moment: datetime, zone: tzinfo, day: date | None) -> str:
+    """Return ``HH:MM`` when ``moment`` falls on ``day`` in ``zone``, else day and time."""
+    local = moment.astimezone(zone)
+    if local.date() == day:
+        return f"{local.hour:02d}:{local.minute:02d}"
+    return format_datetime(local, zone)
+
+
 def format_timestamp(moment: datetime, zone: tzinfo) -> str:
     """Return a full local timestamp like ``2024-05-10 18:00:05`` for details."""
     return moment.astimezone(zone).isoformat(sep=" ", timespec="seconds")[:19]

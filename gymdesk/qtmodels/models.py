@@ -43,10 +43,12 @@ from gymdesk.qtmodels.format import (
     NO_VALUE,
     format_datetime,
     format_money,
+    format_on_day,
     format_optional_money,
     format_percent,
     format_time,
     format_timestamp,
+    local_day,
 )
 
 _Index = QModelIndex | QPersistentModelIndex
@@ -1076,6 +1078,13 @@ class RosterModel(KeyedTableModel[RosterEntry]):
             return ()
         return self.state.bookings_of_class(self._class_id)
 
+    def _class_day(self) -> date | None:
+        """Return the local day the shown class starts on, or None."""
+        if self._class_id is None:
+            return None
+        row = cast(ClassRow | None, self.state.tables[Topic.CLASSES].get(self._class_id))
+        return None if row is None else local_day(row.starts_at, self.zone)
+
     def _lookup(self, key: str) -> RosterEntry | None:
         """Return the booking's line if it is a booking of this class now."""
         if self._class_id is None:
@@ -1116,7 +1125,9 @@ class RosterModel(KeyedTableModel[RosterEntry]):
                 return STATUS_LABELS.get(item.status, item.status)
             if column == self.CHANNEL:
                 return item.channel or NO_VALUE
-            return format_datetime(item.updated_at, self.zone)
+            # A change on the class's own day reads as a time: the date would repeat on
+            # most lines of a roster.
+            return format_on_day(item.updated_at, self.zone, self._class_day())
         if role == ViewRole:
             return item
         if role == SortRole:

@@ -55,6 +55,9 @@ class ColumnFitter(QObject):
         # The last column takes what rounding leaves, so no ragged gap on the right.
         header.setStretchLastSection(True)
         header.setMinimumSectionSize(24)
+        # Titles sit like their cells: text to the left; numbers to the right (the model's
+        # header data says which columns are numbers).
+        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         header.sectionResized.connect(self._on_header_section_resized)
         self._refit = QTimer(self)
         self._refit.setSingleShot(True)

@@ -257,10 +257,6 @@ class ReceptionistBoard(QWidget):
         self.roster_table.verticalHeader().hide()
         self.roster_table.verticalHeader().setDefaultSectionSize(34)
         self.roster_table.setSortingEnabled(False)
-        roster_header = self.roster_table.horizontalHeader()
-        roster_header.setDefaultAlignment(
-            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
-        )
         self.roster_columns = ColumnFitter(
             self.roster_table,
             {

@@ -284,3 +284,24 @@ def test_the_instructor_list_opens_at_the_next_class(
     scrollbar.triggerAction(scrollbar.SliderAction.SliderToMinimum)
     page._scroll_to_upcoming()
     assert top() != "c1"  # left where the person put it
+
+
+def test_column_titles_sit_like_their_cells(
+    qtbot: QtBot, bridge: StateBridge, gym: Feeder, settings: QSettings
+) -> None:
+    window = open_role(qtbot, bridge, settings, "receptionist", SIZES[1])
+    board = window.view
+    assert isinstance(board, ReceptionistBoard)
+    for table in (board.table, board.roster_table):
+        header, model = table.horizontalHeader(), table.model()
+        for column in range(model.columnCount()):
+            own = model.headerData(
+                column, Qt.Orientation.Horizontal, Qt.ItemDataRole.TextAlignmentRole
+            )
+            side = header.defaultAlignment() if own is None else Qt.AlignmentFlag(int(own))
+            cell = model.index(0, column).data(Qt.ItemDataRole.TextAlignmentRole)
+            if cell is None:  # a text cell: drawn from the left
+                assert side & Qt.AlignmentFlag.AlignLeft, (table.objectName(), column)
+            else:
+                assert Qt.AlignmentFlag(int(cell)) & Qt.AlignmentFlag.AlignRight
+                assert side & Qt.AlignmentFlag.AlignRight, (table.objectName(), column)

@@ -11,6 +11,7 @@ from gymdesk.qtmodels.format import (
     format_datetime,
     format_day,
     format_money,
+    format_on_day,
     format_optional_money,
     format_percent,
     format_time,
@@ -58,3 +59,9 @@ def test_times_are_shown_in_the_given_zone() -> None:
     assert format_timestamp(MOMENT, BERLIN) == "2024-05-11 00:30:05"
     assert local_day(MOMENT, BERLIN) == date(2024, 5, 11)
     assert format_day(date(2024, 12, 30)) == "Mon 30 Dec"
+
+
+def test_a_moment_on_the_given_day_reads_as_a_time_else_with_its_day() -> None:
+    assert format_on_day(MOMENT, BERLIN, date(2024, 5, 11)) == "00:30"
+    assert format_on_day(MOMENT, UTC, date(2024, 5, 11)) == "Fri 10 May 22:30"
+    assert format_on_day(MOMENT, BERLIN, None) == "Sat 11 May 00:30"

@@ -505,6 +505,16 @@ def test_roster_lists_the_bookings_of_one_class(
     )
 
 
+def test_roster_shows_a_change_on_the_class_s_day_as_a_time(
+    bridge: StateBridge, two_classes_booked: None, feed: Feed
+) -> None:
+    fields = booking_fields("c1", "checked_in", member_id="m1", updated_at="2024-05-10T15:58:00Z")
+    feed((Topic.BOOKINGS, "b1", dumps(fields)))
+    roster = RosterModel(bridge, "c1")
+    updated = {roster.key_at(row): texts(roster, row)[RosterModel.UPDATED] for row in range(2)}
+    assert updated == {"b1": "17:58", "b2": "Thu 9 May 10:00"}  # Berlin; the day before
+
+
 def test_roster_follows_a_booking_that_moves_class(
     bridge: StateBridge,
     feed: Feed,
