@@ -124,6 +124,7 @@ class Probe:
         self.applied_at: dict[str, list[float]] = defaultdict(list)  # class -> produced_at
         self.to_paint: list[tuple[float, str]] = []
         self.fetch_ms: list[float] = []  # produce -> applied to the state
+        self.fetch_produced: list[float] = []  # when each of those was produced (Unix s)
         self.paint_cost_ms: list[float] = []  # how long each viewport paint took
         self.frame_cost_ms: list[float] = []  # how long each repaint of the window took
         self.model_ms: list[float] = []
@@ -140,6 +141,7 @@ class Probe:
                 probe = decode(value)
                 now = time.time()
                 self.fetch_ms.append((now - probe.produced_at) * 1000)
+                self.fetch_produced.append(probe.produced_at)
                 self.applied_at[probe.class_id].append(probe.produced_at)
 
         # The reader looks these methods up per batch, so instance attributes take effect;
@@ -248,18 +250,32 @@ class Probe:
         return found
 
 
+def near_save(
+    latencies: list[float], produced: list[float], saves: list[tuple[float, float]]
+) -> list[float]:
+    """Return the latencies of records produced while a snapshot save ran (or 50 ms before)."""
+    return [
+        ms
+        for ms, at in zip(latencies, produced, strict=True)
+        if any(begun - 0.05 <= at <= done for begun, done in saves)
+    ]
+
+
 async def measure(bootstrap: str, state_dir: Path, args: argparse.Namespace) -> dict[str, Any]:
     """Open the desk, wait until live, run the producer, collect the latencies."""
     desk = make_desk(bootstrap, state_dir)
     probe = Probe(desk)
     ticker = LoopTicker()
     saved = asyncio.Event()
+    saves: list[tuple[float, float]] = []  # (begun, done) of each snapshot save, Unix s
     store = desk.snapshot
     if store is not None:
         save = store.save
 
         async def noting_save(*args: Any, **kwargs: Any) -> Any:
+            begun = time.time()
             stats = await save(*args, **kwargs)
+            saves.append((begun, time.time()))
             saved.set()
             return stats
 
@@ -323,6 +339,7 @@ async def measure(bootstrap: str, state_dir: Path, args: argparse.Namespace) -> 
             "producer": output.strip().splitlines()[-1],
             "model_ms": probe.model_ms,
             "fetch_ms": probe.fetch_ms,
+            "fetch_near_save_ms": near_save(probe.fetch_ms, probe.fetch_produced, saves),
             "paint_cost_ms": probe.paint_cost_ms,
             "frame_cost_ms": probe.frame_cost_ms,
             "wall_s": wall,
@@ -392,6 +409,12 @@ def report(fig: dict[str, Any], args: argparse.Namespace) -> None:
         f"p99 {percentile(fetch, 0.99):.1f} ms; one viewport paint takes p50 "
         f"{percentile(cost, 0.5):.1f} ms, p99 {percentile(cost, 0.99):.1f} ms"
     )
+    near = fig["fetch_near_save_ms"]
+    if near:
+        print(
+            f"  of these, {len(near):,} were produced while a snapshot save ran: p50 "
+            f"{percentile(near, 0.5):.1f} ms, p99 {percentile(near, 0.99):.1f} ms"
+        )
     frames = fig["frame_cost_ms"]
     print(
         f"window repaints: {len(frames) / fig['wall_s']:.1f} a second, p50 "
