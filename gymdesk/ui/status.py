@@ -93,6 +93,7 @@ class ConnectionIndicator(QWidget):
         self.rejected.setToolTip("Records that broke the topic contract: click to see them")
         self.rejected.clicked.connect(self.rejected_clicked)
         self.rejected.hide()
+        self._show_rejected = True
         layout.addWidget(self.rejected)
         layout.addWidget(self.dot)
         layout.addWidget(self.label)
@@ -123,6 +124,11 @@ class ConnectionIndicator(QWidget):
         self.label.setToolTip(tip)
         self.dot.setToolTip(tip)
 
+    def set_show_rejected(self, show: bool) -> None:
+        """Show the rejected count or not (not on a TV nobody can click; the menu has it)."""
+        self._show_rejected = show
+        self._update_rejected()
+
     def set_dot_size(self, px: int) -> None:
         """Size the state dot (larger on the wallboard, to go with its larger text)."""
         self.dot.setFixedSize(px, px)
@@ -145,7 +151,7 @@ class ConnectionIndicator(QWidget):
     def _update_rejected(self) -> None:
         """Show how many records were rejected, if any."""
         total = self._bridge.state.rejections.total
-        self.rejected.setVisible(total > 0)
+        self.rejected.setVisible(self._show_rejected and total > 0)
         self.rejected.setText(f"⚠ {total:,} rejected")
 
 

@@ -165,6 +165,19 @@ class TargetBar(QWidget):
         painter.end()
 
 
+def fit_sale_line(metrics: QFontMetrics, rep: str, product: str, room: float) -> tuple[str, str]:
+    """Return a ticker line's rep and `` · product`` texts fitted into ``room`` pixels.
+
+    Who sold it reads whole (cut only when it alone is too long); the product, muted, is
+    the part cut short, or left out when not even its first letters fit.
+    """
+    rep_text = metrics.elidedText(rep, Qt.TextElideMode.ElideRight, round(room))
+    left = room - metrics.horizontalAdvance(rep_text)
+    if not product or left < metrics.horizontalAdvance(" · Ab…"):
+        return rep_text, ""
+    return rep_text, metrics.elidedText(f" · {product}", Qt.TextElideMode.ElideRight, round(left))
+
+
 class SalesTicker(QWidget):
     """The latest sales, newest first: time, rep, product, amount."""
 
@@ -212,16 +225,21 @@ class SalesTicker(QWidget):
             painter.setPen(muted)
             time_w = QFontMetrics(text_font).horizontalAdvance("00:00  ")
             painter.drawText(row, flags | Qt.AlignmentFlag.AlignLeft, when)
-            painter.setPen(QColor(self.theme.text))
+            metrics = QFontMetrics(text_font)
             amount_w = QFontMetrics(amount_font).horizontalAdvance(amount) + 8
-            label = QFontMetrics(text_font).elidedText(
-                f"{rep} · {product}", Qt.TextElideMode.ElideRight, round(width - time_w - amount_w)
-            )
+            rep_text, product_text = fit_sale_line(metrics, rep, product, width - time_w - amount_w)
+            rep_w = metrics.horizontalAdvance(rep_text)
+            painter.setPen(QColor(self.theme.text))
             painter.drawText(
-                QRectF(time_w, top, width - time_w - amount_w, line_h),
-                flags | Qt.AlignmentFlag.AlignLeft,
-                label,
+                QRectF(time_w, top, rep_w + 1, line_h), flags | Qt.AlignmentFlag.AlignLeft, rep_text
             )
+            if product_text:
+                painter.setPen(muted)
+                painter.drawText(
+                    QRectF(time_w + rep_w, top, width - time_w - amount_w - rep_w, line_h),
+                    flags | Qt.AlignmentFlag.AlignLeft,
+                    product_text,
+                )
             painter.setFont(amount_font)
             painter.setPen(QColor(self.theme.good))
             painter.drawText(row, flags | Qt.AlignmentFlag.AlignRight, amount)

@@ -206,6 +206,10 @@ class MainWindow(QMainWindow):
         for widget in (self.statusBar(), *self.statusBar().findChildren(QWidget)):
             widget.setFont(font)
         self.indicator.set_dot_size(18 if role == "wallboard" else 12)
+        # Across the room only the state counts: where it reads from and the rejected
+        # count are for someone at a keyboard (File > Rejected records still has them).
+        self.where.setVisible(role != "wallboard")
+        self.indicator.set_show_rejected(role != "wallboard")
         for widget in (self.banner, *self.banner.findChildren(QWidget)):
             own = QFont(font)
             own.setBold(widget.font().bold())

@@ -7,14 +7,14 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QSettings
-from PySide6.QtGui import QFontInfo
+from PySide6.QtGui import QFont, QFontInfo, QFontMetrics
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
 from gymdesk.domain.contract import Topic
 from gymdesk.domain.state import GymState
 from gymdesk.qtmodels.bridge import StateBridge
-from gymdesk.ui.wallboard import TargetBar, Wallboard
+from gymdesk.ui.wallboard import TargetBar, Wallboard, fit_sale_line
 from gymdesk.ui.window import MainWindow
 from tests.ui.conftest import ZONE, Feeder
 from tests.unit.domain.records import dumps, rep_json
@@ -209,3 +209,34 @@ def test_a_long_list_of_reps_is_cut_not_squashed_or_clipped(
         assert bar.geometry().bottom() <= wallboard.height()
         assert bar.height() >= bar.minimumSizeHint().height()
         assert bar.figure_font().pixelSize() >= 48
+
+
+def test_a_long_product_is_cut_short_and_who_sold_it_reads_whole(qapp: object) -> None:
+    metrics = QFontMetrics(QFont("DejaVu Sans", 20))
+    rep, product = "Hannah Wolf", "Membership Premium 12 months, paid upfront"
+    wide = metrics.horizontalAdvance(f"{rep} · {product}") + 10
+    assert fit_sale_line(metrics, rep, product, wide) == (rep, f" · {product}")
+    room = metrics.horizontalAdvance(f"{rep} · Membership") + 1
+    rep_text, product_text = fit_sale_line(metrics, rep, product, room)
+    assert rep_text == rep
+    assert product_text.startswith(" · Mem")
+    assert product_text.endswith("…")
+    assert metrics.horizontalAdvance(rep_text + product_text) <= room
+    just_rep = metrics.horizontalAdvance(rep) + 2
+    assert fit_sale_line(metrics, rep, product, just_rep) == (rep, "")  # no bare "· …"
+
+
+def test_the_tv_status_bar_shows_the_state_only(
+    qtbot: QtBot, bridge: StateBridge, gym: Feeder, settings: QSettings
+) -> None:
+    gym.put(Topic.SALES, "bad", b"{not json")
+    window, _wallboard = open_wallboard(qtbot, bridge, settings)
+    assert bridge.state.rejections.total == 1
+    assert window.indicator.label.isVisible()
+    assert not window.where.isVisible()
+    assert not window.indicator.rejected.isVisible()
+    assert window.rejected_action.isEnabled()  # still one keyboard shortcut away
+    window.set_role("receptionist")
+    assert window.where.isVisible()
+    assert window.indicator.rejected.isVisible()
+    assert window.indicator.rejected.text() == "⚠ 1 rejected"
