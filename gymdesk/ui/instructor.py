@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any, Final
 
 import numpy as np
@@ -388,6 +388,7 @@ class InstructorPage(QWidget):
         """Feed the one curve the fill of each of the instructor's classes by start time."""
         if self.instructor_id is None:
             self.fill_curve.setData(np.array([], dtype=float), np.array([], dtype=float))
+            self._show_fortnight()
             return
         views = sorted(
             (v for v in self.bridge.state.class_views() if v.instructor_id == self.instructor_id),
@@ -399,6 +400,17 @@ class InstructorPage(QWidget):
         self.now_line.setPos(self._clock().timestamp())
         if xs.size:
             self.plot.setXRange(float(xs.min()), float(xs.max()), padding=0.03)
+        else:
+            self._show_fortnight()
+
+    def _show_fortnight(self) -> None:
+        """Show the table's two weeks on the time axis (with no class, it would read 00.100)."""
+        today = self._clock().astimezone(self.zone).date()
+        monday = today - timedelta(days=today.weekday())
+        start = datetime.combine(monday, time.min, tzinfo=self.zone)
+        self.plot.setXRange(
+            start.timestamp(), (start + timedelta(days=14)).timestamp(), padding=0.0
+        )
 
     def _scroll_to_upcoming(self) -> None:
         """Show the next class (or the running one) at the top, the week's past above it."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 from PySide6.QtCore import QSettings
@@ -106,6 +106,21 @@ def test_a_booking_changes_exactly_its_row(qtbot: QtBot, bridge: StateBridge, gy
     assert changed
     assert all(rows == (2, 2) for rows in changed)
     assert board_rows(board)[2][2] == "1 / 12"
+
+
+def test_with_nobody_chosen_the_chart_reads_the_two_weeks_dates(
+    qtbot: QtBot, bridge: StateBridge, gym: Feeder
+) -> None:
+    page = InstructorPage(bridge, clock=clock)
+    qtbot.addWidget(page)
+    page.resize(1200, 800)
+    page.show()
+    qtbot.waitExposed(page)
+    left, right = page.plot.getViewBox().viewRange()[0]
+    today = clock().date()
+    monday = datetime.combine(today - timedelta(days=today.weekday()), time.min, tzinfo=ZONE)
+    assert left == pytest.approx(monday.timestamp())
+    assert right == pytest.approx((monday + timedelta(days=14)).timestamp())
 
 
 def test_instructor_page_lists_my_classes_and_totals(
