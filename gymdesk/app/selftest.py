@@ -286,7 +286,9 @@ class _Run:
                 snapshot=snapshot,
                 on_changes=bridge.on_changes,
                 on_status=bridge.on_status,
+                pacer=bridge.pacer,
             )
+            snapshot.pacer = bridge.pacer
             task = asyncio.ensure_future(reader.run())
 
             async def stop_reader() -> None:
