@@ -18,7 +18,7 @@ from gymdesk.stream.reader import ChangelogReader, one_line
 from gymdesk.stream.snapshot import SnapshotStore, snapshot_path
 from gymdesk.ui.alerts import AlertPresenter
 from gymdesk.ui.resources import app_icon
-from gymdesk.ui.toast import make_adapter
+from gymdesk.ui.toast import ToastAdapter, TrayAdapter, TrayWatch, make_adapter
 from gymdesk.ui.window import Clock, DeskOptions, MainWindow
 
 log = logging.getLogger(__name__)
@@ -96,7 +96,18 @@ class Desk:
         # own, none on the wallboard (the tray icon and its status stay for every role).
         self.alerts.set_scope(self.window.alert_scope())
         self.window.alert_scope_changed.connect(self.alerts.set_scope)
+        # The desktop's panel may come up after gymdesk at login: a tray that appears
+        # then is used from then on (start() starts the watch, stop() ends it).
+        self._quit = callbacks.quit
+        if isinstance(self.alerts.adapter, ToastAdapter):
+            self.alerts.watch_for_tray(TrayWatch(self._make_tray, parent=self.alerts))
         self._task: asyncio.Task[None] | None = None
+
+    def _make_tray(self) -> TrayAdapter:
+        """Return a tray adapter with the desk's menu (the tray watch calls it)."""
+        return TrayAdapter(
+            app_icon(), on_show=self.show_window, on_mute=self._mute_alerts, on_quit=self._quit
+        )
 
     def _mute_alerts(self) -> None:
         """Mute alerts for an hour (from the tray menu)."""
@@ -122,6 +133,8 @@ class Desk:
 
     async def stop(self) -> None:
         """Stop reading (final snapshot save), save window state, hide the tray, close."""
+        # First: a tray found while the reader winds down would put an icon up to go.
+        self.alerts.stop_watching()
         log.info("stop: reader")
         self.reader.stop()
         if self._task is not None:

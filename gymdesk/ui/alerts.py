@@ -16,7 +16,7 @@ from gymdesk.domain.status import ReaderStatus
 from gymdesk.domain.views import ClassView
 from gymdesk.qtmodels.bridge import StateBridge
 from gymdesk.ui.status import status_text
-from gymdesk.ui.toast import ToastAdapter, TrayAdapter
+from gymdesk.ui.toast import ToastAdapter, TrayAdapter, TrayWatch
 
 log = logging.getLogger(__name__)
 
@@ -53,22 +53,45 @@ class AlertPresenter(QObject):
         self._sweep.setInterval(SWEEP_INTERVAL_MS)
         self._sweep.timeout.connect(self._on_sweep_timeout)
         self._live = bridge.status.live
+        self._tray_watch: TrayWatch | None = None
         bridge.changes_applied.connect(self._on_bridge_changes_applied)
         bridge.status_changed.connect(self._on_bridge_status_changed)
         # make_adapter already said which adapter it chose: once is enough.
         log.debug("busy-class alerts through %s", adapter.name)
 
     def start(self) -> None:
-        """Start checking for due alerts every second."""
+        """Start checking for due alerts every second (and for a tray, when watching)."""
         self._due.start()
         self._sweep.start()
         self.adapter.set_status(status_text(self.bridge.status))
+        if self._tray_watch is not None:
+            self._tray_watch.start()
 
     def close(self) -> None:
         """Stop and take the adapter (tray icon or toasts) off the screen."""
+        self.stop_watching()
         self._due.stop()
         self._sweep.stop()
         self.adapter.close()
+
+    def watch_for_tray(self, watch: TrayWatch) -> None:
+        """Move to the tray ``watch`` finds, from start() until it gives up or close()."""
+        self._tray_watch = watch
+        watch.tray_appeared.connect(self.use_adapter)
+
+    def stop_watching(self) -> None:
+        """Look for a tray no more (shutting down: no icon may appear now)."""
+        if self._tray_watch is not None:
+            self._tray_watch.stop()
+
+    def use_adapter(self, adapter: TrayAdapter | ToastAdapter) -> None:
+        """Show alerts through ``adapter`` from now on; the old one leaves the screen."""
+        if adapter is self.adapter:
+            return
+        old, self.adapter = self.adapter, adapter
+        old.close()
+        adapter.set_status(status_text(self.bridge.status))
+        log.debug("busy-class alerts through %s", adapter.name)
 
     def mute_for(self, seconds: float) -> None:
         """Raise no alerts for a while."""

@@ -6,7 +6,16 @@ import logging
 from collections.abc import Callable
 from typing import Final, Protocol
 
-from PySide6.QtCore import QEasingCurve, QEvent, QObject, QPropertyAnimation, QRect, Qt, QTimer
+from PySide6.QtCore import (
+    QEasingCurve,
+    QEvent,
+    QObject,
+    QPropertyAnimation,
+    QRect,
+    Qt,
+    QTimer,
+    Signal,
+)
 from PySide6.QtGui import QAction, QIcon
 from PySide6.QtWidgets import (
     QFrame,
@@ -25,6 +34,12 @@ TOAST_VISIBLE_MS: Final = 8000
 TOAST_FADE_MS: Final = 600
 TOAST_MARGIN: Final = 16
 TOAST_SPACING: Final = 8
+# A desk PC's panel (and its tray) and gymdesk autostart together at login, and the panel
+# may come up seconds after gymdesk chose toasts. Asking whether a tray exists is one
+# cheap X query, so every 2 s catches it soon; after 2 minutes a login is over and a
+# desktop without a tray by then will not grow one: stop asking, all day, for nothing.
+TRAY_WATCH_INTERVAL_MS: Final = 2000
+TRAY_WATCH_LIMIT_MS: Final = 120_000
 
 
 class TrayUnavailable(RuntimeError):
@@ -236,6 +251,65 @@ def _alive(widget: QWidget) -> bool:
     except RuntimeError:
         return False
     return True
+
+
+class TrayWatch(QObject):
+    """Looks for a system tray that appears after start; builds its adapter once, then stops."""
+
+    tray_appeared = Signal(object)  # the new TrayAdapter
+
+    def __init__(
+        self,
+        make_tray: Callable[[], TrayAdapter],
+        *,
+        available: Callable[[], bool] | None = None,
+        interval_ms: int = TRAY_WATCH_INTERVAL_MS,
+        limit_ms: int = TRAY_WATCH_LIMIT_MS,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._make_tray = make_tray
+        # Looked up now, not at import: a test may stand in for the platform's answer.
+        self._available = available or QSystemTrayIcon.isSystemTrayAvailable
+        self._limit_ms = limit_ms
+        # Checks are counted, not timed: a loop stalled for a while still gets its checks.
+        self._checks = max(1, limit_ms // interval_ms)
+        self._left = 0
+        self._timer = QTimer(self)
+        self._timer.setInterval(interval_ms)
+        self._timer.timeout.connect(self._on_timer_timeout)
+
+    def start(self) -> None:
+        """Start looking (again for the whole time limit)."""
+        self._left = self._checks
+        self._timer.start()
+
+    def stop(self) -> None:
+        """Stop looking."""
+        self._timer.stop()
+
+    def watching(self) -> bool:
+        """Return whether the watch is still looking."""
+        return self._timer.isActive()
+
+    def _on_timer_timeout(self) -> None:
+        """Look once; on a tray, build its adapter and hand it over; give up at the limit."""
+        self._left -= 1
+        if self._available():
+            try:
+                tray = self._make_tray()
+            except TrayUnavailable:
+                pass  # gone again between the two questions: look on
+            else:
+                self.stop()
+                log.info("alerts: a system tray appeared; using it from now on")
+                self.tray_appeared.emit(tray)
+                return
+        if self._left <= 0:
+            self.stop()
+            log.info(
+                "alerts: no system tray within %g s; staying with toasts", self._limit_ms / 1000
+            )
 
 
 def make_adapter(

@@ -1,7 +1,9 @@
-"""Alert adapters: toasts where there is no tray (as offscreen), the tray adapter's menu."""
+"""Alert adapters: toasts where there is no tray (as offscreen), the tray adapter's menu,
+and the watch that moves to a tray appearing after start."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import timedelta
 from pathlib import Path
@@ -20,7 +22,15 @@ from gymdesk.ui.alerts import AlertPresenter
 from gymdesk.ui.instructor import InstructorPage
 from gymdesk.ui.receptionist import ReceptionistBoard
 from gymdesk.ui.resources import app_icon
-from gymdesk.ui.toast import ToastAdapter, TrayAdapter, TrayUnavailable, make_adapter
+from gymdesk.ui.toast import (
+    TRAY_WATCH_INTERVAL_MS,
+    TRAY_WATCH_LIMIT_MS,
+    ToastAdapter,
+    TrayAdapter,
+    TrayUnavailable,
+    TrayWatch,
+    make_adapter,
+)
 from gymdesk.ui.window import MainWindow
 from tests.ui.conftest import Feeder, now_local
 from tests.unit.domain.records import booking_json
@@ -216,3 +226,195 @@ def test_tray_tooltip_follows_the_connection_and_mute_silences_alerts(
     assert list(alert.class_ids) == ["c3"]  # what turned busy while muted stays quiet
     presenter.close()
     assert not adapter.tray.isVisible()
+
+
+# ---------------------------------------------------------------------- a tray that comes late
+
+
+def _desk(tmp_path: Path) -> Desk:
+    """Return a desk on an unreachable cluster, not started."""
+    config = AppConfig(bootstrap_servers="127.0.0.1:1", timezone="UTC", snapshot=False)
+    settings = QSettings(str(tmp_path / "desk.ini"), QSettings.Format.IniFormat)
+    return Desk(config, "receptionist", settings, DeskCallbacks(quit=print, open_settings=print))
+
+
+def test_the_watch_constants_look_often_enough_and_not_all_day() -> None:
+    assert TRAY_WATCH_INTERVAL_MS <= 5000  # a tray showing up is used within seconds
+    assert 60_000 <= TRAY_WATCH_LIMIT_MS <= 10 * 60_000  # a slow login, not the whole day
+
+
+@pytest.mark.qt_log_ignore("systemTrayWindowChanged", "does not support propagateSizeHints")
+@pytest.mark.usefixtures("fake_tray")
+def test_a_tray_that_appears_later_takes_over_from_the_toasts_once(
+    qtbot: QtBot,
+    bridge: StateBridge,
+    feeder: Feeder,
+    settings: QSettings,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    window = MainWindow(bridge, "receptionist", settings)
+    qtbot.addWidget(window)
+    window.resize(1024, 640)
+    window.show()
+    qtbot.waitExposed(window)
+    toasts = ToastAdapter(window, visible_ms=60_000)
+    presenter = AlertPresenter(bridge, toasts, clock=lambda: NOON)
+    tray_up = False
+    asked: list[bool] = []
+    made: list[TrayAdapter] = []
+
+    def available() -> bool:
+        asked.append(tray_up)
+        return tray_up
+
+    def make_tray() -> TrayAdapter:
+        made.append(TrayAdapter(app_icon(), on_show=print, on_mute=print, on_quit=print))
+        return made[-1]
+
+    watch = TrayWatch(make_tray, available=available, interval_ms=10, limit_ms=60_000)
+    presenter.watch_for_tray(watch)
+    assert not watch.watching()  # not before the presenter starts
+    presenter.start()
+    assert watch.watching()
+    toasts.notify("Expect a busy class", "18:00 Spin (A) — 18/20")
+    (toast,) = toasts.toasts
+    feeder.live()
+    qtbot.waitUntil(lambda: len(asked) >= 3)
+    assert presenter.adapter is toasts  # no tray yet: toasts go on
+    assert toast.isVisible()
+
+    with caplog.at_level(logging.INFO):
+        tray_up = True
+        qtbot.waitUntil(lambda: presenter.adapter is not toasts)
+        checks = len(asked)
+        qtbot.wait(100)  # ten more intervals: nothing more is asked or built
+    (tray,) = made
+    assert presenter.adapter is tray
+    assert tray.tray.isVisible()
+    assert tray.tray.toolTip() == "gymdesk — Live"  # the state it came in at
+    assert not watch.watching()
+    assert len(asked) == checks
+    assert toasts.toasts == []  # the toasts adapter closed cleanly: its toast went
+    assert not toast.isVisible()
+    window.resize(900, 600)  # and it no longer follows the window
+    said = [m for m in caplog.messages if m.startswith("alerts:")]
+    assert said == ["alerts: a system tray appeared; using it from now on"]
+
+    bridge.on_status(ReaderStatus(Phase.RECONNECTING, "connection refused"))
+    assert tray.tray.toolTip() == "gymdesk — Reconnecting… (connection refused)"
+    presenter.mute_for(60)  # what the presenter says now goes to the tray, not a toast
+    assert toasts.toasts == []
+    presenter.close()
+    assert not tray.tray.isVisible()
+    window.allow_close()
+    window.close()
+
+
+def test_the_watch_gives_up_after_its_time_limit(
+    qtbot: QtBot, bridge: StateBridge, settings: QSettings, caplog: pytest.LogCaptureFixture
+) -> None:
+    window = MainWindow(bridge, "receptionist", settings)
+    qtbot.addWidget(window)
+    toasts = ToastAdapter(window)
+    presenter = AlertPresenter(bridge, toasts, clock=lambda: NOON)
+    asked: list[int] = []
+    made: list[TrayAdapter] = []
+
+    def make_tray() -> TrayAdapter:
+        made.append(TrayAdapter(app_icon(), on_show=print, on_mute=print, on_quit=print))
+        return made[-1]
+
+    watch = TrayWatch(
+        make_tray, available=lambda: bool(asked.append(1)), interval_ms=10, limit_ms=50
+    )
+    presenter.watch_for_tray(watch)
+    with caplog.at_level(logging.INFO):
+        presenter.start()
+        qtbot.waitUntil(lambda: not watch.watching())
+        qtbot.wait(60)
+    assert len(asked) == 5  # 50 ms of 10 ms checks, then no more
+    assert made == []
+    assert presenter.adapter is toasts
+    assert caplog.messages == ["alerts: no system tray within 0.05 s; staying with toasts"]
+    presenter.close()
+    window.allow_close()
+    window.close()
+
+
+def test_a_tray_that_vanishes_before_its_icon_is_made_is_looked_for_again(
+    qtbot: QtBot, bridge: StateBridge, settings: QSettings
+) -> None:
+    window = MainWindow(bridge, "receptionist", settings)
+    qtbot.addWidget(window)
+    toasts = ToastAdapter(window)
+    presenter = AlertPresenter(bridge, toasts, clock=lambda: NOON)
+    tries: list[int] = []
+
+    def make_tray() -> TrayAdapter:
+        tries.append(1)
+        # offscreen: the adapter's own check finds no tray, as when it went again
+        return TrayAdapter(app_icon(), on_show=print, on_mute=print, on_quit=print)
+
+    watch = TrayWatch(make_tray, available=lambda: True, interval_ms=10, limit_ms=30)
+    presenter.watch_for_tray(watch)
+    presenter.start()
+    qtbot.waitUntil(lambda: not watch.watching())
+    assert len(tries) == 3  # every check tried, none switched
+    assert presenter.adapter is toasts
+    presenter.close()
+    window.allow_close()
+    window.close()
+
+
+def test_closing_the_presenter_stops_the_watch(
+    qtbot: QtBot, bridge: StateBridge, settings: QSettings
+) -> None:
+    window = MainWindow(bridge, "receptionist", settings)
+    qtbot.addWidget(window)
+    asked: list[int] = []
+    presenter = AlertPresenter(bridge, ToastAdapter(window), clock=lambda: NOON)
+    watch = TrayWatch(
+        lambda: pytest.fail("no tray to make"),
+        available=lambda: bool(asked.append(1)),
+        interval_ms=10,
+    )
+    presenter.watch_for_tray(watch)
+    presenter.start()
+    qtbot.waitUntil(lambda: len(asked) >= 2)
+    presenter.close()
+    assert not watch.watching()
+    count = len(asked)
+    qtbot.wait(50)
+    assert len(asked) == count
+    window.allow_close()
+    window.close()
+
+
+def test_a_desk_on_toasts_watches_from_start_and_stops_first_on_stop(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    desk = _desk(tmp_path)
+    qtbot.addWidget(desk.window)
+    assert isinstance(desk.alerts.adapter, ToastAdapter)
+    (watch,) = desk.alerts.findChildren(TrayWatch)
+    assert not watch.watching()  # building a desk starts nothing
+    desk.alerts.start()
+    assert watch.watching()
+    stopped_watching: list[bool] = []
+    # The reader is the first thing stop() waits for: the watch has stopped by then.
+    desk.reader.stop = lambda: stopped_watching.append(watch.watching())  # type: ignore[method-assign]
+    asyncio.run(desk.stop())
+    assert stopped_watching == [False]
+    assert not watch.watching()
+
+
+@pytest.mark.qt_log_ignore("systemTrayWindowChanged", "does not support propagateSizeHints")
+@pytest.mark.usefixtures("fake_tray")
+def test_a_desk_that_found_a_tray_does_not_watch(qtbot: QtBot, tmp_path: Path) -> None:
+    desk = _desk(tmp_path)
+    qtbot.addWidget(desk.window)
+    assert isinstance(desk.alerts.adapter, TrayAdapter)
+    assert desk.alerts.findChildren(TrayWatch) == []
+    desk.alerts.close()
+    desk.window.allow_close()
+    desk.window.close()

@@ -5,6 +5,9 @@ it, and tray_x11_child.py runs a real Desk there on Qt's xcb platform (this proc
 offscreen, so that part runs in a child). The child clicks the real icon and its menu
 with xdotool and reads the window tree with xwininfo; it prints what it saw as JSON.
 The X session runs once for all the tests of this module.
+
+A second session starts without the tray: the child's desk starts on toasts, says so, and
+only then does trayer start, as when the desktop's panel comes up after gymdesk at login.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ CHILD = Path(__file__).with_name("tray_x11_child.py")
 APP_NAME = "gymdesk-tray-check"  # the child's application name: its icon window's name
 TOOLS = ("Xvfb", "trayer", "xwininfo", "xdotool")
 NO_X = "GYMDESK_NO_X"
+LATE_CUE = "on toasts"  # the late child's line: it started on toasts, start the tray now
 
 
 @dataclass
@@ -118,6 +122,39 @@ def alive(process: psutil.Process) -> bool:
         return False
 
 
+def display_env(scratch: Path, display: int) -> dict[str, str]:
+    """Return the environment of the tray and the child on an X display of their own."""
+    env = {k: v for k, v in os.environ.items() if k not in ("WAYLAND_DISPLAY", "XAUTHORITY")}
+    # No session bus: Qt then takes the XEmbed tray, not a StatusNotifier elsewhere.
+    env.pop("DBUS_SESSION_BUS_ADDRESS", None)
+    runtime = scratch / "run"
+    runtime.mkdir(mode=0o700)
+    env.update(DISPLAY=f":{display}", QT_QPA_PLATFORM="xcb", XDG_RUNTIME_DIR=str(runtime))
+    return env
+
+
+def start_trayer(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """Start trayer: a panel holding a freedesktop system tray."""
+    with log.open("wb") as errors:
+        return subprocess.Popen(
+            ["trayer", "--edge", "bottom", "--align", "right", "--widthtype", "request"],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=errors,
+            start_new_session=True,
+        )
+
+
+def finish(started: list[subprocess.Popen[bytes]], scratch: Path) -> list[psutil.Process]:
+    """Stop what we started (the last first) and remove the scratch folder."""
+    tracked = descendants([p.pid for p in started])
+    for process in reversed(started):
+        stop(process)
+    shutil.rmtree(scratch, ignore_errors=True)
+    return tracked
+
+
 @functools.cache
 def run_tray_session() -> TrayRun:
     """Start Xvfb and trayer, run the child on that display, stop everything; once."""
@@ -127,21 +164,8 @@ def run_tray_session() -> TrayRun:
     try:
         xvfb, display = start_xvfb(scratch / "xvfb.log")
         started.append(xvfb)
-        env = {k: v for k, v in os.environ.items() if k not in ("WAYLAND_DISPLAY", "XAUTHORITY")}
-        # No session bus: Qt then takes the XEmbed tray, not a StatusNotifier elsewhere.
-        env.pop("DBUS_SESSION_BUS_ADDRESS", None)
-        runtime = scratch / "run"
-        runtime.mkdir(mode=0o700)
-        env.update(DISPLAY=f":{display}", QT_QPA_PLATFORM="xcb", XDG_RUNTIME_DIR=str(runtime))
-        with (scratch / "trayer.log").open("wb") as errors:
-            trayer = subprocess.Popen(
-                ["trayer", "--edge", "bottom", "--align", "right", "--widthtype", "request"],
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=errors,
-                start_new_session=True,
-            )
+        env = display_env(scratch, display)
+        trayer = start_trayer(env, scratch / "trayer.log")
         started.append(trayer)
         child = subprocess.run(
             [sys.executable, str(CHILD)],
@@ -159,10 +183,54 @@ def run_tray_session() -> TrayRun:
         assert trayer.poll() is None, (scratch / "trayer.log").read_text(errors="replace")
         run = TrayRun(display, json.loads(lines[-1]), child.stderr, [p.pid for p in started])
     finally:
-        tracked = descendants([p.pid for p in started])
-        for process in reversed(started):
-            stop(process)
-        shutil.rmtree(scratch, ignore_errors=True)
+        tracked = finish(started, scratch)
+    run.survivors = [f"{p.pid} {p.name()}" for p in tracked if alive(p)]
+    run.lock_left = Path(f"/tmp/.X{display}-lock").exists()
+    return run
+
+
+def read_line(child: subprocess.Popen[str], timeout: float) -> str:
+    """Return the child's next line of output, or "" when none comes in time."""
+    assert child.stdout is not None
+    ready, _, _ = select.select([child.stdout], [], [], timeout)
+    return child.stdout.readline() if ready else ""
+
+
+@functools.cache
+def run_late_tray_session() -> TrayRun:
+    """Start Xvfb alone, the child on it, then trayer once the child is on toasts; once."""
+    scratch = Path(tempfile.mkdtemp(prefix="gymdesk-x11-late-"))
+    started: list[subprocess.Popen[bytes]] = []
+    display = -1
+    try:
+        xvfb, display = start_xvfb(scratch / "xvfb.log")
+        started.append(xvfb)
+        env = display_env(scratch, display)
+        with subprocess.Popen(
+            [sys.executable, str(CHILD), "late"],
+            env=env,
+            cwd=scratch,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        ) as child:
+            cue = read_line(child, 60.0)
+            if cue.strip() == LATE_CUE:
+                started.append(start_trayer(env, scratch / "trayer.log"))
+            try:
+                out, err = child.communicate(timeout=120)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                out, err = child.communicate()
+        lines = (cue + out).strip().splitlines()
+        failed = f"the late child failed ({child.returncode}):\n{cue}{out}\n{err}"
+        assert child.returncode == 0, failed
+        assert lines, failed
+        assert cue.strip() == LATE_CUE, failed
+        run = TrayRun(display, json.loads(lines[-1]), err, [p.pid for p in started])
+    finally:
+        tracked = finish(started, scratch)
     run.survivors = [f"{p.pid} {p.name()}" for p in tracked if alive(p)]
     run.lock_left = Path(f"/tmp/.X{display}-lock").exists()
     return run
@@ -243,3 +311,53 @@ def test_the_x_session_leaves_nothing_running() -> None:
     assert len(run.started) == 2  # Xvfb and trayer
     assert run.survivors == []
     assert not run.lock_left  # Xvfb went away cleanly and freed its display
+
+
+def late_session() -> TrayRun:
+    """Return what the session whose tray came late showed, after checking it can run."""
+    require_x_tools()
+    run = run_late_tray_session()
+    assert "error" not in run.result, run.result["error"]
+    return run
+
+
+def test_a_tray_that_comes_after_the_desk_takes_over_from_the_toasts() -> None:
+    result = late_session().result
+    assert result["platform"] == "xcb"
+    assert result["tray_at_start"] is False  # no tray yet: trayer starts after the cue
+    assert result["adapter_at_start"] == "ToastAdapter"
+    assert result["watching_at_start"] == [True]
+    assert result["toast_visible_before"]
+    assert result["switched"], result
+    assert result["switched_after_s"] < 15  # a check every 2 s; trayer needs a moment
+    assert result["adapter_after"] == "TrayAdapter"
+    assert result["watching_after"] == [False]  # found: no more looking
+    assert result["toasts_after"] == 0  # the toasts adapter closed
+    assert not result["toast_visible_after"]
+    assert result["said"] == [
+        "alerts: no system tray on this desktop; using in-app toasts",
+        "alerts: a system tray appeared; using it from now on",
+    ]
+    assert result["visible"]
+    assert result["tooltip"] == "gymdesk — Live"  # the state at the moment it switched
+
+
+def test_the_late_icon_is_embedded_in_the_tray_once_and_leaves_on_close() -> None:
+    result = late_session().result
+    x, y, width, height = result["geometry"]
+    assert width > 0
+    assert height > 0
+    (line,) = result["embedded"]
+    assert f'"{APP_NAME}"' in line
+    assert line.endswith(f"{width}x{height}+0+0  +{x}+{y}")
+    assert result["embedded_later"] == result["embedded"]  # no second icon later
+    assert result["hidden_after_close"]
+    assert result["embedded_after_close"] == []
+
+
+def test_the_late_session_warned_of_nothing_and_leaves_nothing_running() -> None:
+    run = late_session()
+    assert run.result["qt_warnings"] == [], run.stderr
+    assert len(run.started) == 2  # Xvfb, then trayer after the cue
+    assert run.survivors == []
+    assert not run.lock_left

@@ -4,6 +4,9 @@ Builds a real Desk (whose alert presenter picks its adapter through make_adapter
 looks at the tray icon from Qt and from X: the icon window embedded in the tray, clicks on
 it, its menu, the tooltip the presenter keeps, and the balloon of a message. Prints one
 line of JSON with what it saw; the test asserts on it.
+
+With the argument ``late`` the display has no tray yet: the desk starts on toasts, prints
+``on toasts`` for the test to start the tray then, and watches its presenter move over.
 """
 
 from __future__ import annotations
@@ -35,10 +38,12 @@ from PySide6.QtWidgets import QApplication, QLabel, QSystemTrayIcon
 from gymdesk.app.config import AppConfig
 from gymdesk.app.desk import Desk, DeskCallbacks
 from gymdesk.domain.status import Phase, ReaderStatus
-from gymdesk.ui.toast import TrayAdapter
+from gymdesk.ui.toast import ToastAdapter, TrayAdapter, TrayWatch
 
 APP_NAME = "gymdesk-tray-check"
 BALLOON_BODY = "18:00 Spin (A) — 18/20"
+ON_TOASTS = "on toasts"  # the late run's cue to the test: start the tray now
+LATE_WAIT_S = 30.0  # for the tray to start, be found (a check every 2 s) and embed the icon
 
 
 class Recorder(logging.Handler):
@@ -217,8 +222,70 @@ def check(result: dict[str, Any], scratch: Path) -> None:
     pump(0.1)
 
 
+def check_late(result: dict[str, Any], scratch: Path) -> None:
+    """Start on toasts with no tray; after the cue, see the tray taken up when it comes."""
+    result["tray_at_start"] = QSystemTrayIcon.isSystemTrayAvailable()
+    recorder = Recorder()
+    logging.getLogger("gymdesk").addHandler(recorder)
+    logging.getLogger("gymdesk").setLevel(logging.INFO)
+    config = AppConfig(bootstrap_servers="127.0.0.1:1", timezone="UTC", snapshot=False)
+    settings = QSettings(str(scratch / "desk.ini"), QSettings.Format.IniFormat)
+    desk = Desk(
+        config,
+        "receptionist",
+        settings,
+        DeskCallbacks(quit=lambda: None, open_settings=lambda: None),
+    )
+    toasts = desk.alerts.adapter
+    result["adapter_at_start"] = type(toasts).__name__
+    if not isinstance(toasts, ToastAdapter):
+        return
+    watches = desk.alerts.findChildren(TrayWatch)
+    desk.window.resize(800, 500)
+    desk.window.show()
+    desk.alerts.start()
+    result["watching_at_start"] = [w.watching() for w in watches]
+    desk.bridge.on_status(ReaderStatus(Phase.LIVE, confirmed_at=time.time()))
+    toasts.notify("Expect a busy class", BALLOON_BODY)
+    toast = toasts.toasts[0]
+    result["toast_visible_before"] = wait_until(toast.isVisible)
+    print(ON_TOASTS, flush=True)  # the test starts the tray now
+
+    started = time.monotonic()
+    result["switched"] = wait_until(
+        lambda: isinstance(desk.alerts.adapter, TrayAdapter), LATE_WAIT_S
+    )
+    result["switched_after_s"] = round(time.monotonic() - started, 1)
+    tray = desk.alerts.adapter
+    result["adapter_after"] = type(tray).__name__
+    result["watching_after"] = [w.watching() for w in watches]
+    result["toasts_after"] = len(toasts.toasts)
+    try:
+        result["toast_visible_after"] = toast.isVisible()
+    except RuntimeError:  # already deleted: not visible either
+        result["toast_visible_after"] = False
+    result["said"] = [m for m in recorder.messages if m.startswith("alerts:")]
+    if not isinstance(tray, TrayAdapter):
+        return
+    result["visible"] = wait_until(tray.tray.isVisible)
+    result["tooltip"] = tray.tray.toolTip()
+    wait_until(lambda: icon_rect(APP_NAME) == tray.tray.geometry(), 10.0)
+    result["embedded"] = embedded_icons(APP_NAME)
+    geometry = tray.tray.geometry()
+    result["geometry"] = [geometry.x(), geometry.y(), geometry.width(), geometry.height()]
+    pump(2.5)  # longer than a check: the watch has stopped, no second icon comes
+    result["embedded_later"] = embedded_icons(APP_NAME)
+    desk.alerts.close()
+    result["hidden_after_close"] = wait_until(lambda: not tray.tray.isVisible())
+    wait_until(lambda: not embedded_icons(APP_NAME), 5.0)
+    result["embedded_after_close"] = embedded_icons(APP_NAME)
+    desk.window.allow_close()
+    desk.window.close()
+    pump(0.1)
+
+
 def main() -> int:
-    """Check the tray; print the result as JSON."""
+    """Check the tray (or, with ``late``, a tray that comes later); print JSON."""
     warnings: list[str] = []
 
     def on_qt_message(mode: QtMsgType, context: QMessageLogContext, message: str) -> None:
@@ -232,7 +299,10 @@ def main() -> int:
     result: dict[str, Any] = {"platform": app.platformName()}
     try:
         with tempfile.TemporaryDirectory(prefix="gymdesk-tray-") as scratch:
-            check(result, Path(scratch))
+            if sys.argv[1:] == ["late"]:
+                check_late(result, Path(scratch))
+            else:
+                check(result, Path(scratch))
     except Exception:
         result["error"] = traceback.format_exc()
     result["qt_warnings"] = warnings
