@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from enum import Enum
 
 import keyring
 from keyring.errors import KeyringError, NoKeyringError
@@ -37,13 +38,31 @@ def load_password(username: str | None, bootstrap_servers: str) -> str | None:
         return None
 
 
-def save_password(username: str, bootstrap_servers: str, password: str) -> bool:
-    """Store the password in the keyring; return False when there is no keyring to hold it."""
+class Stored(Enum):
+    """Where a password given in the settings ended up; the value says so in a log."""
+
+    KEYRING = "the password is saved in the system keyring"
+    NO_KEYRING = "no system keyring: the password is kept for this session only"
+    REFUSED = (
+        "the system keyring is locked or refused the password: it is kept for this session only"
+    )
+
+
+def store_password(username: str, bootstrap_servers: str, password: str) -> Stored:
+    """Store the password in the keyring; return where it went (never log it)."""
     if not keyring_available():
-        return False
+        return Stored.NO_KEYRING
     try:
         keyring.set_password(SERVICE, account(username, bootstrap_servers), password)
-    except (KeyringError, NoKeyringError) as exc:
-        log.warning("the keyring refused the password: %s", type(exc).__name__)
-        return False
-    return True
+    except Exception as exc:
+        # A keyring is there but said no: locked (its unlock prompt dismissed or unable
+        # to show), or failing (a D-Bus error that keyring does not wrap). Only the
+        # exception's type is logged: its text might quote what it was given.
+        log.warning("the system keyring refused the password: %s", type(exc).__name__)
+        return Stored.REFUSED
+    return Stored.KEYRING
+
+
+def save_password(username: str, bootstrap_servers: str, password: str) -> bool:
+    """Store the password in the keyring; return False when it is not there (see store_password)."""
+    return store_password(username, bootstrap_servers, password) is Stored.KEYRING

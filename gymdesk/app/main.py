@@ -12,7 +12,7 @@ import contextlib
 import logging
 import signal
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import fields, replace
 from datetime import datetime
 from pathlib import Path
@@ -24,11 +24,12 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from gymdesk.app.config import AppConfig, ConfigError, default_config_path, save_config
-from gymdesk.app.credentials import keyring_available, save_password
+from gymdesk.app.credentials import Stored, keyring_available, store_password
 from gymdesk.app.desk import Desk, DeskCallbacks, try_connection
 from gymdesk.app.signals import run_until_signalled
 from gymdesk.ui.resources import app_icon
 from gymdesk.ui.settings import (
+    KEYRING_REFUSED_NOTE,
     ConnectionChoice,
     SettingsDialog,
     TestConnection,
@@ -101,20 +102,25 @@ def store_settings(
     values: Mapping[str, Any],
     password: str | None,
     path: Path | None,
+    *,
+    on_stored: Callable[[Stored], None] | None = None,
 ) -> AppConfig:
     """Apply the dialog's values; the password goes to the keyring, the rest to the file.
 
     Returns the config to run with (carrying the password for this session); raises
-    ConfigError when the values cannot be used. Without a keyring the password is kept
-    for this session only, never written anywhere.
+    ConfigError when the values cannot be used. Without a keyring, or with one locked or
+    refusing, the password is kept for this session only, never written anywhere; the log
+    says which, and ``on_stored`` hears where a new password went.
     """
     new_config = replace(config, **values)
     new_config.state_settings()  # raises ConfigError on a bad zone or threshold
     if password:
-        if new_config.username and not save_password(
-            new_config.username, new_config.bootstrap_servers, password
-        ):
-            log.warning("no keyring: the password is kept for this session only")
+        if new_config.username:
+            stored = store_password(new_config.username, new_config.bootstrap_servers, password)
+            if stored is not Stored.KEYRING:
+                log.warning("%s", stored.value)
+            if on_stored is not None:
+                on_stored(stored)
         new_config = replace(new_config, password=password)
     if path is not None and (error := save_config(new_config, path)) is not None:
         log.warning("cannot save settings to %s: %s", path, error)
@@ -194,13 +200,21 @@ class Session:
 
     def _on_settings_accepted(self, dialog: SettingsDialog) -> None:
         """Write the new settings (never the password) and restart the desk with them."""
+        stored: list[Stored] = []
         try:
             new_config = store_settings(
-                self.config, dialog.values(), dialog.entered_password(), self.config_path
+                self.config,
+                dialog.values(),
+                dialog.entered_password(),
+                self.config_path,
+                on_stored=stored.append,
             )
         except ConfigError as exc:
             QMessageBox.warning(dialog.parentWidget(), "gymdesk", f"Not saved: {exc}")
             return
+        if stored == [Stored.REFUSED]:
+            # The dialog said the keyring would take it: say that it did not.
+            QMessageBox.warning(dialog.parentWidget(), "gymdesk", KEYRING_REFUSED_NOTE)
         self.role = new_config.role or self.role
         self.settings.setValue("role", self.role)
         self.config = new_config

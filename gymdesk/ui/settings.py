@@ -31,6 +31,17 @@ ROLE_CHOICES: Final = (
 )
 SECURITY_PROTOCOLS: Final = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
 SASL_MECHANISMS: Final = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
+# A keyring that is there may still be locked (its unlock prompt dismissed) or refuse:
+# before Save nothing is saved yet, so the note promises no more than an attempt.
+KEYRING_NOTE: Final = (
+    "Saved in the system keyring on Save; you are told if it is locked or refuses."
+)
+NO_KEYRING_NOTE: Final = (
+    "No system keyring on this machine: the password is kept for this session only."
+)
+KEYRING_REFUSED_NOTE: Final = (
+    "The system keyring is locked or refused: the password is kept for this session only."
+)
 
 TestConnection = Callable[[dict[str, Any]], Awaitable[str]]
 
@@ -107,11 +118,7 @@ class SettingsDialog(QDialog):
         self.password = QLineEdit()
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
         self.password.setPlaceholderText("unchanged" if values.get("username") else "")
-        self.keyring_note = QLabel(
-            "Saved in the system keyring."
-            if keyring_available
-            else "No system keyring on this machine: the password is kept for this session only."
-        )
+        self.keyring_note = QLabel(KEYRING_NOTE if keyring_available else NO_KEYRING_NOTE)
         self.keyring_note.setObjectName("muted")
         self.keyring_note.setWordWrap(True)
         # A wrapped label in a form gets one line's height: reserve two, or it is cut.

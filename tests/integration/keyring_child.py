@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import subprocess
 import sys
 import traceback
@@ -23,15 +24,30 @@ from gymdesk.app.cli import resolve_config
 from gymdesk.app.config import AppConfig, default_config_path
 from gymdesk.app.credentials import (
     SERVICE,
+    Stored,
     account,
     keyring_available,
     load_password,
     save_password,
+    store_password,
 )
 from gymdesk.app.main import desk_settings, store_settings
 
 SERVERS = "kafka-1.example:9093,kafka-2.example:9093"
 USER = "front-desk"
+NEW_PASSWORD = "a-new-password"
+
+
+class Recorder(logging.Handler):
+    """Keeps what gymdesk logs, with its level."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Remember one message."""
+        self.lines.append(f"{record.levelname} {record.getMessage()}")
 
 
 def start_secret_service(unlock_password: str) -> dict[str, Any]:
@@ -105,11 +121,26 @@ def locked() -> dict[str, Any]:
         still_locked = secretstorage.get_default_collection(connection).is_locked()
     finally:
         connection.close()
-    return {
+    recorder = Recorder()
+    logging.getLogger("gymdesk").addHandler(recorder)
+    logging.getLogger("gymdesk").setLevel(logging.DEBUG)
+    result: dict[str, Any] = {
         "collection_locked": still_locked,
         "load": load_password(USER, SERVERS),
-        "save": save_password(USER, SERVERS, "a-new-password"),
+        "save": save_password(USER, SERVERS, NEW_PASSWORD),
+        "stored": store_password(USER, SERVERS, NEW_PASSWORD).name,
     }
+    # As the settings dialog's Save does (without writing the file the store run wrote).
+    heard: list[Stored] = []
+    base = AppConfig(bootstrap_servers=SERVERS, timezone="UTC")
+    values = {"security_protocol": "SASL_SSL", "sasl_mechanism": "SCRAM-SHA-512", "username": USER}
+    recorder.lines.clear()
+    config = store_settings(base, values, NEW_PASSWORD, None, on_stored=heard.append)
+    result["settings_stored"] = [stored.name for stored in heard]
+    result["settings_session_password"] = config.password == NEW_PASSWORD
+    result["settings_said"] = recorder.lines
+    result["password_in_log"] = NEW_PASSWORD in "\n".join(recorder.lines)
+    return result
 
 
 def main() -> int:

@@ -183,6 +183,23 @@ def test_a_locked_keyring_neither_gives_nor_takes_a_password() -> None:
     assert locked["save"] is False  # the settings dialog then keeps it for the session only
 
 
+def test_a_locked_keyring_is_reported_as_locked_not_as_missing() -> None:
+    locked = runs_here().locked
+    assert locked["available"] is True  # present: the dialog offers it
+    assert locked["stored"] == "REFUSED"  # and it said no: not NO_KEYRING
+    assert locked["settings_stored"] == ["REFUSED"]  # what makes the app say so after Save
+    assert locked["settings_session_password"]  # kept for this session
+    warnings = [line for line in locked["settings_said"] if line.startswith("WARNING")]
+    assert len(warnings) == 2, locked["settings_said"]
+    assert warnings[0].startswith("WARNING the system keyring refused the password: ")
+    assert warnings[1] == (
+        "WARNING the system keyring is locked or refused the password: "
+        "it is kept for this session only"
+    )
+    assert not any("no keyring" in line.lower() for line in locked["settings_said"])
+    assert not locked["password_in_log"]
+
+
 def test_no_file_holds_the_password_in_clear() -> None:
     runs = runs_here()
     files = runs.files

@@ -17,15 +17,23 @@ import keyring.backend
 import keyring.backends.fail
 import pytest
 import qasync
+from keyring.errors import KeyringLocked
 from PySide6.QtCore import QSettings, Qt, QTimer
-from PySide6.QtWidgets import QApplication, QDialogButtonBox
+from PySide6.QtWidgets import QApplication, QDialogButtonBox, QWidget
 from pytestqt.qtbot import QtBot
 
 from gymdesk.app import main
 from gymdesk.app.config import AppConfig, ConfigError, load_config
-from gymdesk.app.credentials import SERVICE, account, keyring_available, load_password
+from gymdesk.app.credentials import SERVICE, Stored, account, keyring_available, load_password
 from gymdesk.sim.broker import EmbeddedBroker
-from gymdesk.ui.settings import ConnectionChoice, FirstRunDialog, SettingsDialog, ask_first_run
+from gymdesk.ui.settings import (
+    KEYRING_NOTE,
+    KEYRING_REFUSED_NOTE,
+    ConnectionChoice,
+    FirstRunDialog,
+    SettingsDialog,
+    ask_first_run,
+)
 from tests.conftest import create_topics
 
 # The offscreen platform says it cannot size top-level windows from hints: not our noise.
@@ -53,6 +61,21 @@ class MemoryKeyring(keyring.backend.KeyringBackend):
         self.passwords.pop((service, username), None)
 
 
+class LockedKeyring(keyring.backend.KeyringBackend):
+    """A Secret Service that is there but locked: its unlock prompt was dismissed."""
+
+    priority = 1  # type: ignore[assignment]
+
+    def get_password(self, service: str, username: str) -> str | None:
+        raise KeyringLocked("Failed to unlock the collection!")
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        raise KeyringLocked("Failed to unlock the collection!")
+
+    def delete_password(self, service: str, username: str) -> None:
+        raise KeyringLocked("Failed to unlock the collection!")
+
+
 @pytest.fixture
 def restore_keyring() -> Iterator[None]:
     """Put back whatever keyring was in use before the test."""
@@ -73,6 +96,12 @@ def memory_keyring(restore_keyring: None) -> MemoryKeyring:
 def no_keyring(restore_keyring: None) -> None:
     """No usable keyring, as on a bare Linux box without a secret service."""
     keyring.set_keyring(keyring.backends.fail.Keyring())
+
+
+@pytest.fixture
+def locked_keyring(restore_keyring: None) -> None:
+    """A keyring that is present but locked."""
+    keyring.set_keyring(LockedKeyring())
 
 
 @pytest.fixture
@@ -192,7 +221,8 @@ def test_the_password_goes_to_the_keyring_and_never_to_the_file(
 ) -> None:
     assert keyring_available()
     dialog = make_dialog(qtbot, FULL, keyring_available=keyring_available())
-    assert dialog.keyring_note.text() == "Saved in the system keyring."
+    assert dialog.keyring_note.text() == KEYRING_NOTE
+    assert "on Save" in KEYRING_NOTE  # a promise to try, not a claim it is done
     assert dialog.password.echoMode() is dialog.password.EchoMode.Password
     qtbot.keyClicks(dialog.password, SECRET)
     assert dialog.entered_password() == SECRET
@@ -242,6 +272,78 @@ def test_without_a_keyring_the_dialog_says_so_and_keeps_it_for_the_session(
     assert SECRET not in caplog.text
     assert SECRET not in path.read_text(encoding="utf-8")
     assert not any(SECRET in p.read_text(errors="replace") for p in tmp_path.rglob("*.*"))
+
+
+def test_a_locked_keyring_is_reported_as_locked_not_as_missing(
+    qtbot: QtBot, tmp_path: Path, locked_keyring: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    assert keyring_available()  # present, so the dialog offers it...
+    dialog = make_dialog(qtbot, FULL, keyring_available=keyring_available())
+    assert dialog.keyring_note.text() == KEYRING_NOTE
+    assert dialog.keyring_note.text() != "Saved in the system keyring."
+    qtbot.keyClicks(dialog.password, SECRET)
+
+    path = tmp_path / "gymdesk.toml"
+    stored: list[Stored] = []
+    with caplog.at_level(logging.DEBUG):
+        config = main.store_settings(
+            FULL, dialog.values(), dialog.entered_password(), path, on_stored=stored.append
+        )
+    assert stored == [Stored.REFUSED]  # ...and saving it failed: the caller hears so
+    assert config.password == SECRET  # kept in memory for this session
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert warnings == [
+        "the system keyring refused the password: KeyringLocked",
+        "the system keyring is locked or refused the password: it is kept for this session only",
+    ]
+    assert "no keyring" not in caplog.text.lower()
+    assert "no system keyring" not in caplog.text.lower()
+    assert SECRET not in caplog.text
+    assert load_config(path, environ={}).password is None
+    assert not any(SECRET in p.read_text(errors="replace") for p in tmp_path.rglob("*.*"))
+
+
+@pytest.mark.parametrize("backend", ["memory", "locked", "none"])
+def test_after_save_the_app_says_so_only_when_the_keyring_refused(
+    qtbot: QtBot,
+    tmp_path: Path,
+    restore_keyring: None,
+    loop: asyncio.AbstractEventLoop,
+    monkeypatch: pytest.MonkeyPatch,
+    backend: str,
+) -> None:
+    keyring.set_keyring(
+        {
+            "memory": MemoryKeyring,
+            "locked": LockedKeyring,
+            "none": keyring.backends.fail.Keyring,
+        }[backend]()
+    )
+    shown: list[str] = []
+
+    def warning(parent: QWidget | None, title: str, text: str) -> None:
+        shown.append(text)
+
+    monkeypatch.setattr(main.QMessageBox, "warning", staticmethod(warning))
+    settings = QSettings(str(tmp_path / "desk.ini"), QSettings.Format.IniFormat)
+    session = main.Session(FULL, "instructor", settings, config_path=tmp_path / "g.toml")
+    restarts: list[AppConfig] = []
+
+    async def restart() -> None:
+        restarts.append(session.config)
+
+    monkeypatch.setattr(session, "_restart", restart)
+    dialog = make_dialog(qtbot, FULL, keyring_available=keyring_available())
+    qtbot.keyClicks(dialog.password, SECRET)
+    session._on_settings_accepted(dialog)
+    assert session._restarting is not None
+    loop.run_until_complete(session._restarting)
+    assert [c.password for c in restarts] == [SECRET]  # runs with it either way
+    # The dialog said a keyring would take it: only when it did not is that corrected.
+    # Without one, the dialog had said so before Save.
+    assert shown == ([KEYRING_REFUSED_NOTE] if backend == "locked" else [])
+    assert "locked or refused" in KEYRING_REFUSED_NOTE
+    assert "for this session only" in KEYRING_REFUSED_NOTE
 
 
 # ---------------------------------------------------------------------- test connection
