@@ -10,9 +10,10 @@ How it is driven: whoever runs the loop calls ``new_pass`` as each turn begins (
 connects it to the Qt event dispatcher's ``awake``). A job says ``ask`` when it schedules
 its next slice, and ``deadline`` when that slice begins: it must stop when the deadline
 is past, after one unit of work at least (so every job always progresses). Time spent
-earlier in the turn (a repaint, a flush) counts against the budget. Undriven (no loop
-says when turns begin: a command-line reader, the tests), each slice gets
-``fallback_s`` of its own, as before.
+earlier in the turn (a repaint, a flush) counts against the budget; a job that finds the
+turn spent before it began lets it go by (``should_wait``), for two turns at most.
+Undriven (no loop says when turns begin: a command-line reader, the tests), each slice
+gets ``fallback_s`` of its own, as before.
 
 Pure bookkeeping on a clock: no Qt, no asyncio, so the stream and the Qt models can
 share one without knowing each other.
@@ -29,6 +30,8 @@ PASS_BUDGET_S: Final = 0.005
 keeps a turn under ~10 ms, so a timer waiting on the loop is never late by 20 ms."""
 UNDRIVEN_AFTER_S: Final = 0.5
 """A pacer whose turns have not been reported for this long counts as undriven."""
+MAX_WAITS: Final = 2
+"""Turns in a row a job may let go by because they were spent before it began."""
 
 
 class PassBudget:
@@ -45,6 +48,7 @@ class PassBudget:
         self._pass_started: float | None = None
         self._due: set[object] = set()  # asked before this turn began, not run in it yet
         self._asked: set[object] = set()  # asked during this turn: due in the next one
+        self._waits: dict[object, int] = {}  # turns each job let go by, in a row
         self.passes = 0
 
     @property
@@ -68,6 +72,27 @@ class PassBudget:
         """Say that ``job`` no longer waits for a turn (done, or stopped)."""
         self._due.discard(job)
         self._asked.discard(job)
+        self._waits.pop(job, None)
+
+    def should_wait(self, job: object) -> bool:
+        """Return whether ``job`` should let this turn go by and begin in the next one.
+
+        So it should when something earlier in the turn (a repaint of the whole window,
+        say) used the budget up: one unit of its work on top would make the turn longer
+        still. Never more than ``MAX_WAITS`` turns in a row, so it always progresses; a
+        job told to wait is counted as due in the next turn.
+        """
+        started = self._pass_started
+        now = self._clock()
+        if started is None or now - started >= UNDRIVEN_AFTER_S:
+            return False
+        waits = self._waits.get(job, 0)
+        if now < started + self.budget_s or waits >= MAX_WAITS:
+            return False
+        self._waits[job] = waits + 1
+        self._due.discard(job)
+        self._asked.add(job)
+        return True
 
     def deadline(self, job: object, fallback_s: float) -> float:
         """Begin a slice of ``job``: return the clock reading at which it must stop.
@@ -78,6 +103,7 @@ class PassBudget:
         now = self._clock()
         self._due.discard(job)
         self._asked.discard(job)
+        self._waits.pop(job, None)
         started = self._pass_started
         if started is None or now - started >= UNDRIVEN_AFTER_S:
             return now + fallback_s

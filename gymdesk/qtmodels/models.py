@@ -517,7 +517,10 @@ class ClassBoardModel(KeyedTableModel[ClassView]):
             self.refreshed.emit()
 
     def _on_slice_timer_timeout(self) -> None:
-        """Go on reconciling on a later turn of the loop."""
+        """Go on reconciling on a later turn of the loop (the next, if this one is spent)."""
+        if self._bridge.pacer.should_wait(self):
+            self._slice_timer.start()
+            return
         self._continue_refresh()
 
     def class_view_at(self, row: int) -> ClassView:
@@ -1056,7 +1059,10 @@ class RosterModel(KeyedTableModel[RosterEntry]):
         self._bridge.pacer.withdraw(self)
 
     def _on_sweep_timer_timeout(self) -> None:
-        """Go on with the re-read on a later turn of the loop."""
+        """Go on with the re-read on a later turn of the loop (the next, if this one is spent)."""
+        if self._bridge.pacer.should_wait(self):
+            self._sweep_timer.start()
+            return
         self._continue_sweep()
 
     def _touched(self, changes: Changes) -> Iterable[str] | None:

@@ -31,6 +31,7 @@ from gymdesk.domain.state import GymState
 from gymdesk.domain.status import Phase, ReaderStatus, TopicProgress
 from gymdesk.stream.settings import ConnectionSettings, SettingsError
 from gymdesk.stream.snapshot import SnapshotError, SnapshotStore
+from gymdesk.stream.turns import next_turn
 
 log = logging.getLogger(__name__)
 
@@ -479,8 +480,7 @@ class ChangelogReader:
         """
         if self._slice_spent():
             self.max_stall_s = max(self.max_stall_s, time.perf_counter() - self._slice_started)
-            self.pacer.ask(self)
-            await asyncio.sleep(0)
+            await next_turn(self.pacer, self)
             self._begin_slice()
 
     def _new_changes(self) -> Changes:

@@ -37,6 +37,7 @@ from gymdesk.domain.contract import (
 from gymdesk.domain.pacing import PassBudget
 from gymdesk.domain.rejections import Rejection
 from gymdesk.domain.state import ChangedKeys, GymState
+from gymdesk.stream.turns import next_turn
 
 log = logging.getLogger(__name__)
 
@@ -458,14 +459,12 @@ class SnapshotStore:
                         elif not full:
                             down_keys.append(key)
                     if clock() >= deadline:
-                        pacer.ask(self)
-                        await asyncio.sleep(0)
+                        await next_turn(pacer, self)
                         slice_started, deadline = clock(), pacer.deadline(self, budget)
                 # The next slice is copied in one step: yield first if this one used half
                 # its time.
                 if clock() - slice_started >= (deadline - slice_started) / 2:
-                    pacer.ask(self)
-                    await asyncio.sleep(0)
+                    await next_turn(pacer, self)
                     slice_started, deadline = clock(), pacer.deadline(self, budget)
         finally:
             pacer.withdraw(self)

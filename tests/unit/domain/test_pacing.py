@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gymdesk.domain.pacing import UNDRIVEN_AFTER_S, PassBudget
+from gymdesk.domain.pacing import MAX_WAITS, UNDRIVEN_AFTER_S, PassBudget
 
 
 class Clock:
@@ -80,3 +80,37 @@ def test_a_loop_that_stops_reporting_turns_counts_as_undriven() -> None:
     clock.now += UNDRIVEN_AFTER_S
     assert not pacer.driven
     assert pacer.deadline("reader", 0.002) == pytest.approx(clock.now + 0.002)
+
+
+def test_a_job_lets_a_spent_turn_go_by_but_never_more_than_max_waits_in_a_row() -> None:
+    clock = Clock()
+    pacer = PassBudget(0.005, clock=clock)
+    pacer.new_pass()
+    assert not pacer.should_wait("board")  # budget left: begin now
+    clock.now += 0.015  # a repaint of the whole window took the turn
+    for _ in range(MAX_WAITS):
+        assert pacer.should_wait("board")
+        pacer.new_pass()
+        clock.now += 0.015  # and the next ones too
+    assert not pacer.should_wait("board")  # it has waited enough: one unit now
+    pacer.deadline("board", 1.0)
+    assert pacer.should_wait("board")  # a granted slice starts the count again
+
+
+def test_a_waiting_job_counts_as_due_in_the_next_turn() -> None:
+    clock = Clock()
+    pacer = PassBudget(0.006, clock=clock)
+    pacer.new_pass()
+    clock.now += 0.010
+    assert pacer.should_wait("roster")
+    pacer.new_pass()
+    assert pacer.deadline("reader", 1.0) == pytest.approx(clock.now + 0.003)  # shares with it
+
+
+def test_undriven_jobs_never_wait() -> None:
+    clock = Clock()
+    pacer = PassBudget(0.005, clock=clock)
+    assert not pacer.should_wait("reader")
+    pacer.new_pass()
+    clock.now += UNDRIVEN_AFTER_S
+    assert not pacer.should_wait("reader")
