@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -344,3 +345,40 @@ def test_a_save_of_every_row_equals_a_full_save(
     assert_same_state(back, state)
     assert "b1" not in back.tables[Topic.BOOKINGS]
     assert "c3" not in back.tables[Topic.CLASSES]
+
+
+def test_no_automatic_collection_runs_while_a_save_holds_its_rows(tmp_path: Path) -> None:
+    state, path = gym(), tmp_path / "snap.sqlite"
+    seen: list[bool] = []
+
+    async def save() -> None:
+        store = SnapshotStore(path)
+        write = store._write
+
+        def watched_write(*args: object) -> float:
+            seen.append(gc.isenabled())
+            return write(*args)  # type: ignore[arg-type]
+
+        store._write = watched_write  # type: ignore[method-assign]
+        try:
+            await store.save(state, "cluster-1", {})
+        finally:
+            store.close()
+
+    assert gc.isenabled()
+    run(save())
+    assert seen == [False]
+    assert gc.isenabled()  # collections resume after the save
+
+
+def test_a_pause_leaves_collections_as_it_found_them() -> None:
+    gc.disable()
+    try:
+        with snapshot_module.collections_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # someone else's pause is not lifted
+    finally:
+        gc.enable()
+    with snapshot_module.collections_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
