@@ -480,7 +480,10 @@ class ChangelogReader:
         """
         if self._slice_spent():
             self.max_stall_s = max(self.max_stall_s, time.perf_counter() - self._slice_started)
-            await next_turn(self.pacer, self)
+            if self._phase is Phase.CATCHING_UP:
+                await next_turn(self.pacer, self)  # bulk work: a turn with time left
+            else:
+                await asyncio.sleep(0)  # live: a few fresh records, held back by nothing
             self._begin_slice()
 
     def _new_changes(self) -> Changes:
