@@ -59,6 +59,11 @@ class StateBridge(QObject):
         self._kick.setInterval(0)
         self._kick.timeout.connect(self._on_kick_timeout)
         self.pacer = PassBudget()
+        # A catch-up flush put off by a spent turn of the loop runs in the next one.
+        self._retry = QTimer(self)
+        self._retry.setSingleShot(True)
+        self._retry.setInterval(0)
+        self._retry.timeout.connect(self._flush)
         dispatcher = QAbstractEventDispatcher.instance(self.thread())
         if dispatcher is not None:
             dispatcher.awake.connect(self._on_dispatcher_awake)
@@ -106,7 +111,8 @@ class StateBridge(QObject):
         """Emit pending changes now, without waiting for the interval (tests, shutdown)."""
         self._kick.stop()
         self._throttle.cancel()
-        self._flush()
+        self._retry.stop()
+        self._emit_pending()
 
     def _on_dispatcher_awake(self) -> None:
         """A turn of the loop begins: the sliced jobs share a fresh budget."""
@@ -117,7 +123,22 @@ class StateBridge(QObject):
         self._throttle()
 
     def _flush(self) -> None:
+        """Emit everything merged since the last flush, in a turn of the loop with time left.
+
+        While catching up, a flush sets off the models' first slices and a repaint: in a
+        turn a repaint of the whole window has already spent, it waits for the next one
+        (two turns at most, as every paced job).
+        """
+        if not self._pending:
+            return
+        if self._status.phase is Phase.CATCHING_UP and self.pacer.should_wait(self):
+            self._retry.start()
+            return
+        self._emit_pending()
+
+    def _emit_pending(self) -> None:
         """Emit everything merged since the last flush and start afresh."""
+        self.pacer.withdraw(self)
         if not self._pending:
             return
         merged, self._pending = self._pending, Changes()

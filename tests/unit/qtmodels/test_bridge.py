@@ -7,6 +7,7 @@ import time
 from pytestqt.qtbot import QtBot
 
 from gymdesk.domain.changes import Changes, View
+from gymdesk.domain.pacing import PassBudget
 from gymdesk.domain.state import GymState
 from gymdesk.domain.status import Phase, ReaderStatus
 from gymdesk.qtmodels.bridge import StateBridge
@@ -136,3 +137,42 @@ def test_a_catch_up_flushes_at_the_longer_interval_and_live_at_the_short_one(
     bridge.on_status(ReaderStatus(Phase.LIVE))
     qtbot.waitUntil(lambda: len(emitted) == 3, timeout=1000)
     assert emitted[2] - went_live < 0.2
+
+
+class HandClock:
+    """A clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_catch_up_flush_lets_a_spent_turn_go_by(qtbot: QtBot, bridge: StateBridge) -> None:
+    clock = HandClock()
+    bridge.pacer = PassBudget(0.005, clock=clock)
+    bridge.on_status(ReaderStatus(Phase.CATCHING_UP))
+    emitted: list[Changes] = []
+    bridge.changes_applied.connect(emitted.append)
+    bridge.pacer.new_pass()
+    bridge._pending.merge(touched(View.CLASSES, "c1"))
+    clock.now += 0.015  # a repaint of the whole window spent this turn
+    bridge._flush()
+    assert emitted == []  # not on top of the repaint...
+    assert bridge.pending
+    qtbot.waitUntil(lambda: bool(emitted), timeout=1000)  # ...but in the next turn
+    assert emitted[0].keys(View.CLASSES) == {"c1"}
+
+
+def test_a_live_flush_never_waits_for_a_turn(qtbot: QtBot, bridge: StateBridge) -> None:
+    clock = HandClock()
+    bridge.pacer = PassBudget(0.005, clock=clock)
+    bridge.on_status(ReaderStatus(Phase.LIVE))
+    emitted: list[Changes] = []
+    bridge.changes_applied.connect(emitted.append)
+    bridge.pacer.new_pass()
+    bridge._pending.merge(touched(View.CLASSES, "c1"))
+    clock.now += 0.015
+    bridge._flush()
+    assert len(emitted) == 1  # fresh records show at once
