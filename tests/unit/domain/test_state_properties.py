@@ -10,7 +10,7 @@ must equal the one built from its compaction: the last valid record of each key.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 from zoneinfo import ZoneInfo
@@ -224,8 +224,8 @@ WEIGHTED_TOPICS = [
 
 
 @st.composite
-def valid_records(draw: st.DrawFn) -> Record:
-    topic = draw(st.sampled_from(WEIGHTED_TOPICS))
+def valid_records(draw: st.DrawFn, topics: Sequence[Topic] = WEIGHTED_TOPICS) -> Record:
+    topic = draw(st.sampled_from(topics))
     key = draw(st.sampled_from(KEYS[topic]))
     if draw(st.integers(0, 5)) == 0:
         return Record(topic, key.encode(), None, True)  # tombstone
@@ -629,8 +629,10 @@ def batches(records: list[Record], cuts: list[bool]) -> list[list[Record]]:
 # Mostly bookings (the batch path), with classes moving under them and broken records.
 batch_records = st.one_of(
     valid_records(),
-    valid_records().filter(lambda r: r.topic is Topic.BOOKINGS),
-    valid_records().filter(lambda r: r.topic is Topic.BOOKINGS),
+    # Bookings twice more, drawn as such: filtering them out of every topic threw away
+    # six draws in seven, and Hypothesis's health check failed the test now and then.
+    valid_records(topics=[Topic.BOOKINGS]),
+    valid_records(topics=[Topic.BOOKINGS]),
     invalid_records(),
 )
 
