@@ -9,6 +9,7 @@ from enum import StrEnum
 class Phase(StrEnum):
     """Where the reader is: only LIVE means the screen is confirmed current."""
 
+    RESTORING = "restoring"  # loading the saved snapshot; nothing read from the topics yet
     CONNECTING = "connecting"
     CATCHING_UP = "catching up"
     LIVE = "live"

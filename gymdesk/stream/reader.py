@@ -242,14 +242,14 @@ class ChangelogReader:
         """Load the snapshot (if any) and show it as it loads, marked as not yet live.
 
         The views hear the rows as they come in (the small tables first, then bookings
-        every quarter second) while the status stays "connecting" with how far the load
+        every quarter second) while the status says "restoring" with how far the load
         is; nothing is read from the topics until every row is in, so a new record never
         lands on counts that are still being rebuilt.
         """
         if self.snapshot is None:
             return
         changes = Changes()
-        self._set_phase(Phase.CONNECTING, "loading the saved snapshot")
+        self._set_phase(Phase.RESTORING)
         try:
             info = await self.snapshot.restore(
                 self.state, changes, on_progress=self._on_restore_progress
@@ -279,7 +279,7 @@ class ChangelogReader:
         if self.snapshot is not None:
             loaded, total = self.snapshot.restore_progress
             share = loaded / total if total else 1.0
-            self._set_phase(Phase.CONNECTING, f"loading the saved snapshot: {share:.0%}")
+            self._set_phase(Phase.RESTORING, f"{share:.0%}")
 
     # ------------------------------------------------------------------ one session
 

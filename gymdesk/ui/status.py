@@ -21,6 +21,7 @@ from gymdesk.domain.status import Phase, ReaderStatus
 from gymdesk.qtmodels.bridge import StateBridge
 
 _DOT: Final = {
+    Phase.RESTORING: "#2f80ed",
     Phase.CONNECTING: "#d98a00",
     Phase.CATCHING_UP: "#2f80ed",
     Phase.LIVE: "#2e9d5b",
@@ -35,6 +36,8 @@ def status_text(status: ReaderStatus | None) -> str:
     if status is None:
         return "Starting…"
     phase = status.phase
+    if phase is Phase.RESTORING:
+        return "Loading the saved state…" + (f" {status.reason}" if status.reason else "")
     if phase is Phase.CONNECTING:
         return "Connecting…" + (f" ({status.reason})" if status.reason else "")
     if phase is Phase.CATCHING_UP:

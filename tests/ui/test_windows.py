@@ -205,6 +205,10 @@ def test_stale_banner_shows_when_not_live_and_counts_up(
     bridge.on_status(ReaderStatus(Phase.RECONNECTING, "connection refused", confirmed_at=confirmed))
     assert window.banner.isVisible()
     assert window.indicator.label.text() == "Reconnecting… (connection refused)"
+    bridge.on_status(ReaderStatus(Phase.RESTORING, "45%"))  # a restart, loading its snapshot
+    assert window.banner.isVisible()
+    assert window.indicator.label.text() == "Loading the saved state… 45%"
+    bridge.on_status(ReaderStatus(Phase.RECONNECTING, "connection refused", confirmed_at=confirmed))
 
     now = [confirmed + 5]
     banner = StaleBanner(bridge, clock=lambda: now[0])

@@ -64,11 +64,13 @@ def test_the_snapshot_is_shown_as_it_loads_and_nothing_is_read_before_it_is_in(
     assert partial
     assert partial == sorted(partial)
     assert reports[-1][0] == BOOKINGS
-    # Meanwhile the status was "connecting" (never live) and said how far the load was.
-    loading = [s for s in statuses if s.reason.startswith("loading the saved snapshot")]
+    # Meanwhile the status was "restoring" (never live) and said how far the load was.
+    loading = [s for s in statuses if s.phase is Phase.RESTORING]
     assert loading
-    assert all(s.phase is Phase.CONNECTING and not s.live for s in loading)
+    assert not any(s.live for s in loading)
     assert any(s.reason.endswith("%") for s in loading)
+    first_connecting = next(i for i, s in enumerate(statuses) if s.phase is Phase.CONNECTING)
+    assert all(s.phase is not Phase.RESTORING for s in statuses[first_connecting:])
     assert statuses[-1].phase is Phase.STOPPED
     assert list(state.class_views()) == list(original.class_views())
     assert list(state.instructor_views()) == list(original.instructor_views())
