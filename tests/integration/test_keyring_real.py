@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import functools
-import json
 import os
 import shutil
 import subprocess
@@ -23,7 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import psutil
-import pytest
+
+from tests.children import json_result, require_tools
 
 CHILD = Path(__file__).with_name("keyring_child.py")
 TOOLS = ("dbus-run-session", "gnome-keyring-daemon")
@@ -47,15 +47,7 @@ class KeyringRuns:
 
 def require_keyring_tools() -> None:
     """Fail (skip only when GYMDESK_NO_KEYRING=1) when D-Bus or gnome-keyring is missing."""
-    if os.environ.get(NO_KEYRING) == "1":
-        pytest.skip(f"{NO_KEYRING}=1: the real keyring tests are turned off")
-    missing = [tool for tool in TOOLS if shutil.which(tool) is None]
-    if missing:
-        pytest.fail(
-            f"{', '.join(missing)} not found: run .ci/setup (as root on Debian/Ubuntu) to "
-            f"install D-Bus and gnome-keyring, or set {NO_KEYRING}=1 to skip",
-            pytrace=False,
-        )
+    require_tools(TOOLS, "D-Bus and gnome-keyring", NO_KEYRING)
 
 
 def ours(home: Path) -> list[psutil.Process]:
@@ -95,11 +87,7 @@ def run_child(mode: str, unlock: str, root: Path) -> dict[str, Any]:
         text=True,
         timeout=120,
     )
-    lines = done.stdout.strip().splitlines()
-    failed = f"the {mode} run failed ({done.returncode}):\n{done.stdout}\n{done.stderr}"
-    assert done.returncode == 0, failed
-    assert lines, failed
-    result: dict[str, Any] = json.loads(lines[-1])
+    result = json_result(f"the {mode} run", done.returncode, done.stdout, done.stderr)
     result["child_stderr"] = done.stderr
     return result
 

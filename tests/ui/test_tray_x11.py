@@ -13,19 +13,20 @@ only then does trayer start, as when the desktop's panel comes up after gymdesk 
 from __future__ import annotations
 
 import functools
-import json
 import os
 import select
 import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import psutil
-import pytest
+
+from tests.children import json_result, require_tools
 
 CHILD = Path(__file__).with_name("tray_x11_child.py")
 APP_NAME = "gymdesk-tray-check"  # the child's application name: its icon window's name
@@ -48,15 +49,7 @@ class TrayRun:
 
 def require_x_tools() -> None:
     """Fail (skip only when GYMDESK_NO_X=1) when the X server, tray or X tools are missing."""
-    if os.environ.get(NO_X) == "1":
-        pytest.skip(f"{NO_X}=1: the real X tray tests are turned off")
-    missing = [tool for tool in TOOLS if shutil.which(tool) is None]
-    if missing:
-        pytest.fail(
-            f"{', '.join(missing)} not found: run .ci/setup (as root on Debian/Ubuntu) to "
-            f"install the X server, the tray and the X tools, or set {NO_X}=1 to skip",
-            pytrace=False,
-        )
+    require_tools(TOOLS, "the X server, the tray and the X tools", NO_X)
 
 
 def start_xvfb(log: Path) -> tuple[subprocess.Popen[bytes], int]:
@@ -176,12 +169,9 @@ def run_tray_session() -> TrayRun:
             text=True,
             timeout=120,
         )
-        lines = child.stdout.strip().splitlines()
-        failed = f"the child failed ({child.returncode}):\n{child.stdout}\n{child.stderr}"
-        assert child.returncode == 0, failed
-        assert lines, failed
+        result = json_result("the child", child.returncode, child.stdout, child.stderr)
         assert trayer.poll() is None, (scratch / "trayer.log").read_text(errors="replace")
-        run = TrayRun(display, json.loads(lines[-1]), child.stderr, [p.pid for p in started])
+        run = TrayRun(display, result, child.stderr, [p.pid for p in started])
     finally:
         tracked = finish(started, scratch)
     run.survivors = [f"{p.pid} {p.name()}" for p in tracked if alive(p)]
@@ -223,12 +213,9 @@ def run_late_tray_session() -> TrayRun:
             except subprocess.TimeoutExpired:
                 child.kill()
                 out, err = child.communicate()
-        lines = (cue + out).strip().splitlines()
-        failed = f"the late child failed ({child.returncode}):\n{cue}{out}\n{err}"
-        assert child.returncode == 0, failed
-        assert lines, failed
-        assert cue.strip() == LATE_CUE, failed
-        run = TrayRun(display, json.loads(lines[-1]), err, [p.pid for p in started])
+        result = json_result("the late child", child.returncode, cue + out, err)
+        assert cue.strip() == LATE_CUE, f"the late child's first line: {cue!r}\n{out}\n{err}"
+        run = TrayRun(display, result, err, [p.pid for p in started])
     finally:
         tracked = finish(started, scratch)
     run.survivors = [f"{p.pid} {p.name()}" for p in tracked if alive(p)]
@@ -236,13 +223,18 @@ def run_late_tray_session() -> TrayRun:
     return run
 
 
-def session() -> TrayRun:
-    """Return the X session's findings, after checking that it can run here."""
+def checked(run_session: Callable[[], TrayRun]) -> TrayRun:
+    """Return a session's findings, after checking that it can run here and ran through."""
     # Not a fixture: a missing tool then fails the test itself, saying how to install it.
     require_x_tools()
-    run = run_tray_session()
+    run = run_session()
     assert "error" not in run.result, run.result["error"]
     return run
+
+
+def session() -> TrayRun:
+    """Return the X session's findings (a tray from the start)."""
+    return checked(run_tray_session)
 
 
 def test_a_real_tray_is_found_and_the_desk_alerts_through_it() -> None:
@@ -314,11 +306,8 @@ def test_the_x_session_leaves_nothing_running() -> None:
 
 
 def late_session() -> TrayRun:
-    """Return what the session whose tray came late showed, after checking it can run."""
-    require_x_tools()
-    run = run_late_tray_session()
-    assert "error" not in run.result, run.result["error"]
-    return run
+    """Return what the session whose tray came late showed."""
+    return checked(run_late_tray_session)
 
 
 def test_a_tray_that_comes_after_the_desk_takes_over_from_the_toasts() -> None:
