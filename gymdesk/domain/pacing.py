@@ -25,9 +25,12 @@ import time
 from collections.abc import Callable
 from typing import Final
 
-PASS_BUDGET_S: Final = 0.005
-"""The work of every job together in one turn of the loop: with the turn's own events it
-keeps a turn under ~10 ms, so a timer waiting on the loop is never late by 20 ms."""
+PASS_BUDGET_S: Final = 0.003
+"""The work of every job together in one turn of the loop. A timer waiting on the loop
+sees up to two turns, and a repaint of the whole window takes 15-16 ms of one: the turns
+around it must stay short. Measured in ``benchmarks/desk_catchup.py`` (1M records): 5 ms
+gave a longest stall of 23.6-25.6 ms, 3 ms 14.4-20.8 ms, 2 ms 18.4-21.0 ms, with the
+catch-up as fast (the reader's unit of work, a 500-record fetch, is 3-5 ms anyway)."""
 UNDRIVEN_AFTER_S: Final = 0.5
 """A pacer whose turns have not been reported for this long counts as undriven."""
 MAX_WAITS: Final = 2
