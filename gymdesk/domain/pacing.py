@@ -49,7 +49,9 @@ class PassBudget:
         self.budget_s = budget_s
         self._clock = clock
         self._pass_started: float | None = None
-        self._due: set[object] = set()  # asked before this turn began, not run in it yet
+        # Asked in the turn before this one and not run yet. Only that turn's: a job that
+        # asked and then went away (its view closed mid-slice) must not keep a share.
+        self._due: set[object] = set()
         self._asked: set[object] = set()  # asked during this turn: due in the next one
         self._waits: dict[object, int] = {}  # turns each job let go by, in a row
         self.passes = 0
@@ -57,14 +59,17 @@ class PassBudget:
     @property
     def driven(self) -> bool:
         """Return whether a loop reports its turns (recently)."""
+        return self._turn_start(self._clock()) is not None
+
+    def _turn_start(self, now: float) -> float | None:
+        """Return when this turn began, or None when no loop reports turns (recently)."""
         started = self._pass_started
-        return started is not None and self._clock() - started < UNDRIVEN_AFTER_S
+        return started if started is not None and now - started < UNDRIVEN_AFTER_S else None
 
     def new_pass(self) -> None:
         """Begin a turn: the jobs that asked for one share a fresh budget."""
         self._pass_started = self._clock()
-        self._due |= self._asked
-        self._asked = set()
+        self._due, self._asked = self._asked, set()
         self.passes += 1
 
     def ask(self, job: object) -> None:
@@ -85,9 +90,9 @@ class PassBudget:
         still. Never more than ``MAX_WAITS`` turns in a row, so it always progresses; a
         job told to wait is counted as due in the next turn.
         """
-        started = self._pass_started
         now = self._clock()
-        if started is None or now - started >= UNDRIVEN_AFTER_S:
+        started = self._turn_start(now)
+        if started is None:
             return False
         waits = self._waits.get(job, 0)
         if now < started + self.budget_s or waits >= MAX_WAITS:
@@ -107,8 +112,8 @@ class PassBudget:
         self._due.discard(job)
         self._asked.discard(job)
         self._waits.pop(job, None)
-        started = self._pass_started
-        if started is None or now - started >= UNDRIVEN_AFTER_S:
+        started = self._turn_start(now)
+        if started is None:
             return now + fallback_s
         left = started + self.budget_s - now
         return now + max(0.0, left / (1 + len(self._due)))

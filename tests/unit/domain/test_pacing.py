@@ -114,3 +114,13 @@ def test_undriven_jobs_never_wait() -> None:
     pacer.new_pass()
     clock.now += UNDRIVEN_AFTER_S
     assert not pacer.should_wait("reader")
+
+
+def test_a_job_that_asked_and_went_away_keeps_no_share() -> None:
+    clock = Clock()
+    pacer = PassBudget(0.006, clock=clock)
+    pacer.ask("closed roster")  # its view closed before its slice ran
+    pacer.new_pass()
+    assert pacer.deadline("reader", 1.0) == pytest.approx(clock.now + 0.003)  # it was due
+    pacer.new_pass()
+    assert pacer.deadline("reader", 1.0) == pytest.approx(clock.now + 0.006)  # not any more
