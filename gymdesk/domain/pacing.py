@@ -29,8 +29,9 @@ PASS_BUDGET_S: Final = 0.003
 """The work of every job together in one turn of the loop. A timer waiting on the loop
 sees up to two turns, and a repaint of the whole window takes 15-16 ms of one: the turns
 around it must stay short. Measured in ``benchmarks/desk_catchup.py`` (1M records): 5 ms
-gave a longest stall of 23.6-25.6 ms, 3 ms 14.4-20.8 ms, 2 ms 18.4-21.0 ms, with the
-catch-up as fast (the reader's unit of work, a 500-record fetch, is 3-5 ms anyway)."""
+gave a longest stall of 23.6-25.6 ms and a p99 of 15-17 ms, 3 ms 14.4-26.4 ms and 11-14
+ms, 2 ms no better, with the catch-up as fast (the reader's unit of work, a 500-record
+fetch, is 3-5 ms anyway)."""
 UNDRIVEN_AFTER_S: Final = 0.5
 """A pacer whose turns have not been reported for this long counts as undriven."""
 MAX_WAITS: Final = 2
