@@ -5,20 +5,11 @@ from __future__ import annotations
 import pytest
 
 from gymdesk.domain.pacing import MAX_WAITS, UNDRIVEN_AFTER_S, PassBudget
-
-
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.clock import HandClock
 
 
 def test_undriven_slices_get_their_own_fallback() -> None:
-    clock = Clock()
+    clock = HandClock()
     pacer = PassBudget(0.005, clock=clock)
     assert not pacer.driven
     assert pacer.deadline("reader", 0.002) == pytest.approx(100.002)
@@ -27,7 +18,7 @@ def test_undriven_slices_get_their_own_fallback() -> None:
 
 
 def test_a_lone_job_gets_the_whole_turn_less_what_ran_before_it() -> None:
-    clock = Clock()
+    clock = HandClock()
     pacer = PassBudget(0.005, clock=clock)
     pacer.new_pass()
     assert pacer.driven
@@ -36,7 +27,7 @@ def test_a_lone_job_gets_the_whole_turn_less_what_ran_before_it() -> None:
 
 
 def test_jobs_due_in_a_turn_share_what_is_left() -> None:
-    clock = Clock()
+    clock = HandClock()
     pacer = PassBudget(0.006, clock=clock)
     for job in ("reader", "board", "roster"):
         pacer.ask(job)
@@ -51,7 +42,7 @@ def test_jobs_due_in_a_turn_share_what_is_left() -> None:
 
 
 def test_a_job_asking_during_a_turn_is_due_in_the_next_one() -> None:
-    clock = Clock()
+    clock = HandClock()
     pacer = PassBudget(0.006, clock=clock)
     pacer.new_pass()
     pacer.ask("roster")  # scheduled now: its timer fires in the next turn
@@ -62,7 +53,7 @@ def test_a_job_asking_during_a_turn_is_due_in_the_next_one() -> None:
 
 
 def test_a_spent_turn_gives_no_time_and_a_withdrawn_job_no_share() -> None:
-    clock = Clock()
+    clock = HandClock()
     pacer = PassBudget(0.004, clock=clock)
     pacer.ask("board")
     pacer.ask("save")
@@ -74,7 +65,7 @@ def test_a_spent_turn_gives_no_time_and_a_withdrawn_job_no_share() -> None:
 
 
 def test_a_loop_that_stops_reporting_turns_counts_as_undriven() -> None:
-    clock = Clock()
+    clock = HandClock()
     pacer = PassBudget(0.005, clock=clock)
     pacer.new_pass()
     clock.now += UNDRIVEN_AFTER_S
@@ -83,7 +74,7 @@ def test_a_loop_that_stops_reporting_turns_counts_as_undriven() -> None:
 
 
 def test_a_job_lets_a_spent_turn_go_by_but_never_more_than_max_waits_in_a_row() -> None:
-    clock = Clock()
+    clock = HandClock()
     pacer = PassBudget(0.005, clock=clock)
     pacer.new_pass()
     assert not pacer.should_wait("board")  # budget left: begin now
@@ -98,7 +89,7 @@ def test_a_job_lets_a_spent_turn_go_by_but_never_more_than_max_waits_in_a_row() 
 
 
 def test_a_waiting_job_counts_as_due_in_the_next_turn() -> None:
-    clock = Clock()
+    clock = HandClock()
     pacer = PassBudget(0.006, clock=clock)
     pacer.new_pass()
     clock.now += 0.010
@@ -108,7 +99,7 @@ def test_a_waiting_job_counts_as_due_in_the_next_turn() -> None:
 
 
 def test_undriven_jobs_never_wait() -> None:
-    clock = Clock()
+    clock = HandClock()
     pacer = PassBudget(0.005, clock=clock)
     assert not pacer.should_wait("reader")
     pacer.new_pass()
@@ -117,7 +108,7 @@ def test_undriven_jobs_never_wait() -> None:
 
 
 def test_a_job_that_asked_and_went_away_keeps_no_share() -> None:
-    clock = Clock()
+    clock = HandClock()
     pacer = PassBudget(0.006, clock=clock)
     pacer.ask("closed roster")  # its view closed before its slice ran
     pacer.new_pass()

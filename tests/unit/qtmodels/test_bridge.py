@@ -11,6 +11,7 @@ from gymdesk.domain.pacing import PassBudget
 from gymdesk.domain.state import GymState
 from gymdesk.domain.status import Phase, ReaderStatus
 from gymdesk.qtmodels.bridge import StateBridge
+from tests.clock import HandClock
 
 
 def touched(view: View, *keys: str) -> Changes:
@@ -137,16 +138,6 @@ def test_a_catch_up_flushes_at_the_longer_interval_and_live_at_the_short_one(
     bridge.on_status(ReaderStatus(Phase.LIVE))
     qtbot.waitUntil(lambda: len(emitted) == 3, timeout=1000)
     assert emitted[2] - went_live < 0.2
-
-
-class HandClock:
-    """A clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def test_a_catch_up_flush_lets_a_spent_turn_go_by(qtbot: QtBot, bridge: StateBridge) -> None:

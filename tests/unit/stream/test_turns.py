@@ -6,16 +6,7 @@ import asyncio
 
 from gymdesk.domain.pacing import MAX_WAITS, PassBudget
 from gymdesk.stream.turns import next_turn
-
-
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.clock import HandClock
 
 
 async def turns_taken(pacer: PassBudget, job: object) -> int:
@@ -39,14 +30,14 @@ async def turns_taken(pacer: PassBudget, job: object) -> int:
 
 
 def test_a_turn_with_time_left_is_taken_at_once() -> None:
-    clock = Clock()
+    clock = HandClock()
     pacer = PassBudget(0.005, clock=clock)
     pacer.new_pass()
     assert asyncio.run(turns_taken(pacer, "reader")) == 1
 
 
 def test_spent_turns_are_let_go_by_but_never_more_than_max_waits() -> None:
-    clock = Clock()
+    clock = HandClock()
     pacer = PassBudget(0.005, clock=clock)
     pacer.new_pass()
     clock.now += 0.020  # every turn from here looks spent: no new_pass is reported
