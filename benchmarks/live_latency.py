@@ -223,7 +223,8 @@ class Probe:
             row = (
                 -1
                 if source_row is None
-                else self.proxy.mapFromSource(self.model.index(source_row, 0)).row()
+                # The proxy's source is the board's painted copy: the same rows.
+                else self.proxy.mapFromSource(self.proxy.sourceModel().index(source_row, 0)).row()
             )
             if row < 0:
                 self.unseen += 1  # filtered out: it is never painted

@@ -67,6 +67,12 @@ OrderRole: Final = _USER + 5
 
 A proxy given ``setSortRole(OrderRole)`` compares these strings in C++: no Python
 ``lessThan`` runs per comparison (it was 43% of a flush during a catch-up)."""
+KeyRole: Final = _USER + 6
+"""The row's key (entity id), on the first column.
+
+What names a row through a proxy over a ``PaintMirror``: while a row goes, the mirror
+and its model drop it one after the other, so a row number may briefly point at
+different rows in each; a key does not."""
 
 _DISPLAY: Final = int(Qt.ItemDataRole.DisplayRole)
 _TOOLTIP: Final = int(Qt.ItemDataRole.ToolTipRole)
@@ -86,6 +92,7 @@ _ANSWERED: Final = frozenset(
         FillRole,
         ViewRole,
         OrderRole,
+        KeyRole,
     }
 )
 _NUMBER_ALIGNMENT: Final = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
@@ -98,6 +105,7 @@ _ROLE_NAMES: Final = {
     FillRole: QByteArray(b"fill"),
     ViewRole: QByteArray(b"view"),
     OrderRole: QByteArray(b"order"),
+    KeyRole: QByteArray(b"key"),
 }
 
 # Qt 6.10 replaced invalidateFilter() with a begin/end pair, and warns about the old one.
@@ -235,11 +243,16 @@ class KeyedTableModel(QAbstractTableModel, Generic[T]):
         role = int(role)
         if role not in _ANSWERED or not index.isValid():
             return None
-        row, column = index.row(), index.column()
+        return self.cell(index.row(), index.column(), role)
+
+    def cell(self, row: int, column: int, role: int) -> Any:
+        """Return one role of one cell by position (what ``data`` answers; None: nothing)."""
         if not (0 <= row < len(self._items) and 0 <= column < len(self.HEADERS)):
             return None
         if role == _ALIGNMENT:
             return _NUMBER_ALIGNMENT if column in self.NUMERIC else None
+        if role == KeyRole:
+            return self._keys[row] if column == 0 else None
         return self._cell(self._items[row], column, role)
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = _DISPLAY) -> Any:
@@ -621,7 +634,9 @@ class ClassBoardModel(KeyedTableModel[ClassView]):
         if role == SortRole:
             return self._sort_value(item, column)
         if role == FillRole:
-            return item.fill
+            # On the booked cell only: what a fill bar paints, and the cell that changes
+            # (a painted copy of the row keeps each cell as its own dataChanged left it).
+            return item.fill if column == self.BOOKED else None
         if role == _TOOLTIP:
             return self._tooltip(item)
         return None
@@ -693,8 +708,8 @@ def class_badge(view: ClassView) -> str:
 class ClassFilterProxy(QSortFilterProxyModel):
     """The board as one person needs it: a day, a location, an instructor, a search; by time.
 
-    Give it the board model (or set it later with ``setSourceModel``); a plain QObject as
-    the first argument is taken as the parent.
+    Give it the board model or a ``PaintMirror`` of it (or set one later with
+    ``setSourceModel``); a plain QObject as the first argument is taken as the parent.
     """
 
     def __init__(self, source: QObject | None = None, parent: QObject | None = None) -> None:
@@ -718,7 +733,9 @@ class ClassFilterProxy(QSortFilterProxyModel):
         """Show ``sourceModel``; a board model also lends its state to the member search."""
         if self._board is not None:
             self._board.bridge.changes_applied.disconnect(self._on_bridge_changes_applied)
-        self._board = sourceModel if isinstance(sourceModel, ClassBoardModel) else None
+        # A board model, or a mirror of one (``PaintMirror.source``: the same rows).
+        board = getattr(sourceModel, "source", sourceModel)
+        self._board = board if isinstance(board, ClassBoardModel) else None
         if self._board is not None:
             self._board.bridge.changes_applied.connect(self._on_bridge_changes_applied)
         super().setSourceModel(sourceModel)

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Final
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QRectF, QSize, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QPainter
-from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
+from PySide6.QtCore import QEvent, QModelIndex, QPersistentModelIndex, QRect, QRectF, QSize, Qt
+from PySide6.QtGui import QBrush, QColor, QFont, QHelpEvent, QPainter
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QToolTip,
+    QWidget,
+)
 
 from gymdesk.ui.theme import LIGHT, Theme
 
@@ -16,69 +24,65 @@ NOW: Final = "now"
 NEXT: Final = "next"
 
 
-class BoardDelegate(QStyledItemDelegate):
-    """Paints a board cell: a tint on the running and the next class, larger key columns.
+class TooltipDelegate(QStyledItemDelegate):
+    """Paints a cell as the model says; hovering asks ``tooltip_of`` for the tooltip.
 
-    ``marks`` maps a source row's class id to ``"now"`` or ``"next"``; the view fills it,
-    and may fill ``row_marks`` (view row -> mark) too, kept right whenever rows move: then
-    a cell's mark is a dict lookup, not a model call per cell and paint.
+    It overrides no painting: a cell whose model answers in C++ (a ``PaintMirror``) is
+    painted without a call into Python. A mirror does not copy tooltips (a row's tooltip
+    is the whole row: every column would need it again on each change), so ``tooltip_of``
+    answers instead; without it the model's tooltip role does.
     """
 
     def __init__(
         self,
-        id_of_row: object,
+        tooltip_of: Callable[[Index], str | None] | None = None,
         *,
         theme: Theme = LIGHT,
-        emphasise: bool = False,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.theme = theme
-        self.marks: dict[str, str] = {}
-        self.row_marks: dict[int, str] | None = None
-        self.emphasise = emphasise
-        self._id_of_row = id_of_row
-        # Made once, not per cell and paint: a board repaint paints a hundred cells.
-        self._brushes = {
-            NOW: QBrush(QColor(theme.now_row)),
-            NEXT: QBrush(QColor(theme.next_row)),
-        }
-        self._fonts: tuple[QFont, QFont] | None = None  # (base font, emphasised font)
+        self._tooltip_of = tooltip_of
 
-    def mark_of(self, index: Index) -> str | None:
-        """Return the now/next mark of the row of ``index``."""
-        if not self.marks:
-            return None
-        rows = self.row_marks
-        if rows is not None:
-            return rows.get(index.row())
-        get = self._id_of_row
-        class_id = get(index) if callable(get) else None
-        return self.marks.get(class_id) if isinstance(class_id, str) else None
+    def helpEvent(
+        self,
+        event: QHelpEvent,
+        view: QAbstractItemView,
+        option: QStyleOptionViewItem,
+        index: Index,
+    ) -> bool:
+        """Show the row's tooltip from ``tooltip_of`` (else as the model says)."""
+        if self._tooltip_of is None or event.type() != QEvent.Type.ToolTip:
+            return super().helpEvent(event, view, option, index)
+        text = self._tooltip_of(index)
+        if not text:
+            QToolTip.hideText()
+            event.ignore()
+            return False
+        QToolTip.showText(event.globalPos(), text, view.viewport(), view.visualRect(index))
+        return True
 
-    def emphasised_font(self, base: QFont) -> QFont:
-        """Return the larger, bolder font of the key columns for a base font."""
-        fonts = self._fonts
-        if fonts is None or fonts[0] != base:
-            font = QFont(base)
-            font.setPointSizeF(font.pointSizeF() * 1.18)
-            font.setWeight(QFont.Weight.DemiBold)
-            fonts = self._fonts = (QFont(base), font)
-        return fonts[1]
 
-    def initStyleOption(self, option: QStyleOptionViewItem, index: Index) -> None:
-        """Tint marked rows and enlarge the emphasised columns."""
-        super().initStyleOption(option, index)
-        mark = self.mark_of(index)
-        if mark is not None:
-            option.backgroundBrush = self._brushes[mark]
-        if self.emphasise:
-            option.font = self.emphasised_font(option.font)
+class BoardDelegate(TooltipDelegate):
+    """Paints a board cell as the model says (text, font, tint), in rows with air."""
 
     def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
         """Give rows air: at least 40 px high."""
         hint = super().sizeHint(option, index)
         return QSize(hint.width() + 16, max(hint.height() + 14, 40))
+
+
+def row_tints(theme: Theme) -> dict[str, QBrush]:
+    """Return the background of the running (now) and the next class's rows."""
+    return {NOW: QBrush(QColor(theme.now_row)), NEXT: QBrush(QColor(theme.next_row))}
+
+
+def emphasised_font(base: QFont) -> QFont:
+    """Return the larger, bolder font of a board's key columns (time, title)."""
+    font = QFont(base)
+    font.setPointSizeF(font.pointSizeF() * 1.18)
+    font.setWeight(QFont.Weight.DemiBold)
+    return font
 
 
 def _pill(painter: QPainter, rect: QRectF, text: str, colour: QColor, font: QFont) -> float:
@@ -99,12 +103,26 @@ def _pill(painter: QPainter, rect: QRectF, text: str, colour: QColor, font: QFon
 
 
 class TimeDelegate(BoardDelegate):
-    """The time column: the start time, then a NOW or NEXT badge on the marked rows."""
+    """The time column: the start time, then a NOW or NEXT badge on the marked rows.
+
+    ``row_marks`` maps a view row to ``"now"`` or ``"next"``; the view keeps it right
+    whenever rows move, so a cell's mark is a dict lookup, not a model call per paint.
+    """
+
+    def __init__(
+        self,
+        tooltip_of: Callable[[Index], str | None] | None = None,
+        *,
+        theme: Theme = LIGHT,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(tooltip_of, theme=theme, parent=parent)
+        self.row_marks: dict[int, str] = {}
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
         """Paint the time and the badge."""
         super().paint(painter, option, index)
-        mark = self.mark_of(index)
+        mark = self.row_marks.get(index.row())
         if mark is None:
             return
         rect: QRect = option.rect
@@ -128,14 +146,14 @@ class FillBarDelegate(BoardDelegate):
 
     def __init__(
         self,
-        id_of_row: object,
         fill_role: int,
+        tooltip_of: Callable[[Index], str | None] | None = None,
         *,
         busy_threshold: float = 0.8,
         theme: Theme = LIGHT,
         parent: QWidget | None = None,
     ) -> None:
-        super().__init__(id_of_row, theme=theme, parent=parent)
+        super().__init__(tooltip_of, theme=theme, parent=parent)
         self.fill_role = fill_role
         self.busy_threshold = busy_threshold
 

@@ -57,12 +57,6 @@ _HIDDEN_COLUMNS: Final = (ClassBoardModel.INSTRUCTOR,)
 _NUMBER_ALIGNMENT: Final = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 
 
-def _class_id(index: QModelIndex | QPersistentModelIndex) -> str | None:
-    """Return the class id of a row."""
-    view = index.data(ClassViewRole)
-    return view.id if isinstance(view, ClassView) else None
-
-
 class MyClassesProxy(QIdentityProxyModel):
     """The board for one instructor over two weeks: the day with the time, no-shows."""
 
@@ -205,9 +199,9 @@ class InstructorPage(QWidget):
         self.table.setWordWrap(False)
         for column in _HIDDEN_COLUMNS:
             self.table.hideColumn(column)
-        self.row_delegate = BoardDelegate(_class_id, parent=self)
+        self.row_delegate = BoardDelegate(parent=self)
         self.fill_delegate = FillBarDelegate(
-            _class_id, FillRole, busy_threshold=bridge.state.settings.busy_threshold, parent=self
+            FillRole, busy_threshold=bridge.state.settings.busy_threshold, parent=self
         )
         self.table.setItemDelegate(self.row_delegate)
         self.table.setItemDelegateForColumn(ClassBoardModel.BOOKED, self.fill_delegate)

@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from typing import Final
 
 from PySide6.QtCore import (
+    QAbstractItemModel,
     QByteArray,
     QItemSelection,
     QModelIndex,
@@ -47,13 +48,15 @@ from gymdesk.domain.alerts import AlertScope, alert_line, upcoming_busy
 from gymdesk.domain.views import ClassView
 from gymdesk.qtmodels.bridge import StateBridge
 from gymdesk.qtmodels.format import format_day, format_time
+from gymdesk.qtmodels.mirror import PaintMirror
 from gymdesk.qtmodels.models import (
     ClassBoardModel,
     ClassFilterProxy,
-    ClassViewRole,
     FillRole,
+    KeyRole,
     OrderRole,
     RosterModel,
+    SortRole,
 )
 from gymdesk.ui.columns import Column, ColumnFitter
 from gymdesk.ui.delegates import (
@@ -63,6 +66,9 @@ from gymdesk.ui.delegates import (
     BoardDelegate,
     FillBarDelegate,
     TimeDelegate,
+    TooltipDelegate,
+    emphasised_font,
+    row_tints,
 )
 from gymdesk.ui.theme import LIGHT
 
@@ -73,12 +79,6 @@ trailing update (the board keeps the bridge's pace; measured in live_latency.py)
 SETTINGS_GROUP: Final = "receptionist"
 
 
-def _class_id(index: QModelIndex | QPersistentModelIndex) -> str | None:
-    """Return the class id of a board row."""
-    view = index.data(ClassViewRole)
-    return view.id if isinstance(view, ClassView) else None
-
-
 class RosterOrderProxy(QSortFilterProxyModel):
     """The roster as the desk reads it: who is coming first, cancellations last, by name.
 
@@ -86,7 +86,7 @@ class RosterOrderProxy(QSortFilterProxyModel):
     ``lessThan`` here cost 43% of a flush while a catch-up filled a class's roster.
     """
 
-    def __init__(self, source: RosterModel, parent: QWidget | None = None) -> None:
+    def __init__(self, source: QAbstractItemModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setSourceModel(source)
         self.setSortRole(OrderRole)
@@ -115,7 +115,27 @@ class ReceptionistBoard(QWidget):
         self._clock = clock or (lambda: datetime.now(self.zone))
         self.alert_window = timedelta(hours=alert_window_h)
         self.board = ClassBoardModel(bridge, self)
-        self.proxy = ClassFilterProxy(self.board, self)
+        # The board is painted from a C++ copy of its cells (qtmodels/mirror.py says why):
+        # what the delegates would otherwise work out per cell and paint is in it too.
+        key_font = emphasised_font(self.font())
+        self.mirror = PaintMirror(
+            self.board,
+            roles=(
+                KeyRole,
+                Qt.ItemDataRole.DisplayRole,
+                Qt.ItemDataRole.TextAlignmentRole,
+                SortRole,
+                FillRole,
+            ),
+            column_roles={
+                ClassBoardModel.TIME: {Qt.ItemDataRole.FontRole: key_font},
+                ClassBoardModel.CLASS: {Qt.ItemDataRole.FontRole: key_font},
+            },
+            parent=self,
+        )
+        self.proxy = ClassFilterProxy(self.mirror, self)
+        self._tints = row_tints(LIGHT)
+        self._marks: dict[str, str] = {}
         # Cancelled bookings stay listed, greyed: still booked once, but not coming.
         self.roster = RosterModel(
             bridge,
@@ -196,23 +216,17 @@ class ReceptionistBoard(QWidget):
         self.table.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.table.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         threshold = bridge.state.settings.busy_threshold
-        self.row_delegate = BoardDelegate(_class_id, parent=self)
-        self.time_delegate = TimeDelegate(_class_id, emphasise=True, parent=self)
-        self.title_delegate = BoardDelegate(_class_id, emphasise=True, parent=self)
+        # Only the time (its NOW/NEXT badge), the fill bar and the status badges are
+        # painted in Python; every other cell is the plain delegate's, all in C++.
+        tooltip = self._tooltip_of
+        self.row_delegate = BoardDelegate(tooltip, parent=self)
+        self.time_delegate = TimeDelegate(tooltip, parent=self)
         self.fill_delegate = FillBarDelegate(
-            _class_id, FillRole, busy_threshold=threshold, parent=self
+            FillRole, tooltip, busy_threshold=threshold, parent=self
         )
-        self.badge_delegate = BadgeDelegate(_class_id, parent=self)
-        self.delegates = (
-            self.row_delegate,
-            self.time_delegate,
-            self.title_delegate,
-            self.fill_delegate,
-            self.badge_delegate,
-        )
+        self.badge_delegate = BadgeDelegate(tooltip, parent=self)
         self.table.setItemDelegate(self.row_delegate)
         self.table.setItemDelegateForColumn(ClassBoardModel.TIME, self.time_delegate)
-        self.table.setItemDelegateForColumn(ClassBoardModel.CLASS, self.title_delegate)
         self.table.setItemDelegateForColumn(ClassBoardModel.BOOKED, self.fill_delegate)
         self.table.setItemDelegateForColumn(ClassBoardModel.STATUS, self.badge_delegate)
         header = self.table.horizontalHeader()
@@ -249,8 +263,20 @@ class ReceptionistBoard(QWidget):
         self.roster_detail.setWordWrap(True)
         self.roster_table = QTableView()
         self.roster_table.setObjectName("roster")
-        self.roster_order = RosterOrderProxy(self.roster, self)
+        # Painted from a C++ copy too, like the board; tooltips from the model.
+        self.roster_mirror = PaintMirror(
+            self.roster,
+            roles=(
+                KeyRole,
+                Qt.ItemDataRole.DisplayRole,
+                Qt.ItemDataRole.ForegroundRole,
+                OrderRole,
+            ),
+            parent=self,
+        )
+        self.roster_order = RosterOrderProxy(self.roster_mirror, self)
         self.roster_table.setModel(self.roster_order)
+        self.roster_table.setItemDelegate(TooltipDelegate(self._roster_tooltip_of, parent=self))
         self.roster_table.setShowGrid(False)
         self.roster_table.setAlternatingRowColors(True)
         self.roster_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -448,17 +474,46 @@ class ReceptionistBoard(QWidget):
         rows = self.table.selectionModel().selectedRows()
         if not rows:
             return None
-        view = rows[0].data(ClassViewRole)
-        return view if isinstance(view, ClassView) else None
+        return self.class_at(rows[0])
+
+    def _board_row(self, index: QModelIndex | QPersistentModelIndex) -> int | None:
+        """Return the board model's row of a board row (an index of the board's proxy).
+
+        By the row's key: while a class goes, the mirror and the model drop its row one
+        after the other, and their row numbers differ for that moment.
+        """
+        key = self.proxy.index(index.row(), 0).data(KeyRole) if index.isValid() else None
+        return self.board.row_of(key) if isinstance(key, str) else None
+
+    def class_at(self, index: QModelIndex | QPersistentModelIndex) -> ClassView | None:
+        """Return the class of a board row (an index of the board's proxy)."""
+        row = self._board_row(index)
+        return None if row is None else self.board.class_view_at(row)
+
+    def _roster_tooltip_of(self, index: QModelIndex | QPersistentModelIndex) -> str | None:
+        """Return a roster row's tooltip: the member, the booking and its last change."""
+        key = self.roster_order.index(index.row(), 0).data(KeyRole) if index.isValid() else None
+        row = self.roster.row_of(key) if isinstance(key, str) else None
+        tip = None if row is None else self.roster.cell(row, 0, Qt.ItemDataRole.ToolTipRole)
+        return tip if isinstance(tip, str) else None
+
+    def _tooltip_of(self, index: QModelIndex | QPersistentModelIndex) -> str | None:
+        """Return a board row's tooltip: every detail of its class."""
+        row = self._board_row(index)
+        tip = None if row is None else self.board.cell(row, 0, Qt.ItemDataRole.ToolTipRole)
+        return tip if isinstance(tip, str) else None
 
     def select_class(self, class_id: str) -> bool:
         """Select a class on the board; return whether it is shown."""
-        for row in range(self.proxy.rowCount()):
-            if _class_id(self.proxy.index(row, 0)) == class_id:
-                self.table.selectRow(row)
-                self.table.scrollTo(self.proxy.index(row, 0))
-                return True
-        return False
+        row = self.board.row_of(class_id)
+        if row is None:
+            return False
+        index = self.proxy.mapFromSource(self.mirror.index(row, 0))
+        if not index.isValid():
+            return False
+        self.table.selectRow(index.row())
+        self.table.scrollTo(index)
+        return True
 
     def _on_table_selection_changed(
         self, selected: QItemSelection, deselected: QItemSelection
@@ -510,10 +565,12 @@ class ReceptionistBoard(QWidget):
         if self.day == now.astimezone(self.zone).date():
             next_start: datetime | None = None
             upcoming: list[tuple[int, str]] = []
-            proxy, board = self.proxy, self.board
+            proxy = self.proxy
             for row in range(proxy.rowCount()):
                 # The board's cached line, without a model call per row.
-                view = board.class_view_at(proxy.mapToSource(proxy.index(row, 0)).row())
+                view = self.class_at(proxy.index(row, 0))
+                if view is None:
+                    continue  # going: its row is about to leave the proxy too
                 if view.starts_at <= now < view.ends_at:
                     marks[view.id] = row_marks[row] = NOW
                 elif view.starts_at > now:
@@ -523,11 +580,18 @@ class ReceptionistBoard(QWidget):
                         upcoming.append((row, view.id))
             for row, class_id in upcoming:
                 marks[class_id] = row_marks[row] = NEXT
-        changed = marks != self.time_delegate.marks or row_marks != self.time_delegate.row_marks
-        for delegate in self.delegates:
-            delegate.marks = marks
-            delegate.row_marks = row_marks
+        changed = marks != self._marks or row_marks != self.time_delegate.row_marks
         if changed:
+            # The tint is a background laid over the marked rows' cells in the mirror
+            # (repainted through its signals); the badge is the time delegate's.
+            for class_id in self._marks.keys() - marks.keys():
+                self.mirror.set_row_roles(class_id, {})
+            for class_id, mark in marks.items():
+                self.mirror.set_row_roles(
+                    class_id, {Qt.ItemDataRole.BackgroundRole: self._tints[mark]}
+                )
+            self._marks = marks
+            self.time_delegate.row_marks = row_marks
             self.table.viewport().update()
         if not self._scrolled and marks and (changed or follow):
             self._follow_timer.start()
@@ -538,12 +602,12 @@ class ReceptionistBoard(QWidget):
         Rows keep arriving during catch-up and time moves the marks along, so this runs
         again after each; a person's own scroll or click ends it for the day shown.
         """
-        marks = self.time_delegate.marks
+        marked = self.time_delegate.row_marks
         if self._scrolled or not self.table.isVisible():
             return
-        for row in range(self.proxy.rowCount()):
+        for row in sorted(marked):
             index = self.proxy.index(row, 0)
-            if _class_id(index) in marks:
+            if index.isValid():
                 self.table.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtTop)
                 selection = self.table.selectionModel()
                 if not selection.hasSelection() or self._auto_selected:
@@ -566,7 +630,7 @@ class ReceptionistBoard(QWidget):
 
     def marks(self) -> dict[str, str]:
         """Return the now/next marks (class id -> "now" or "next")."""
-        return dict(self.time_delegate.marks)
+        return dict(self._marks)
 
     def _update_banner(self) -> None:
         """Warn about busy classes starting within the alert window at this location.

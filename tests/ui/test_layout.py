@@ -256,8 +256,7 @@ def one_class(start: datetime, capacity: int = 10) -> bytes:
 def _class_at_top(board: ReceptionistBoard) -> object:
     """Return the id of the class in the board's top visible row."""
     index = board.table.indexAt(board.table.viewport().rect().topLeft())
-    view = index.data(ClassViewRole)
-    return getattr(view, "id", None)
+    return getattr(board.class_at(index), "id", None)
 
 
 def test_the_instructor_list_opens_at_the_next_class(

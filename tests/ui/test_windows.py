@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 import pytest
-from PySide6.QtCore import QSettings
-from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QSystemTrayIcon
+from PySide6.QtCore import QEvent, QSettings, Qt
+from PySide6.QtGui import QGuiApplication, QHelpEvent
+from PySide6.QtWidgets import QApplication, QSystemTrayIcon, QToolTip
 from pytestqt.qtbot import QtBot
 
 from gymdesk.domain.contract import Topic
@@ -15,10 +15,12 @@ from gymdesk.domain.status import Phase, ReaderStatus
 from gymdesk.qtmodels.bridge import StateBridge
 from gymdesk.qtmodels.models import ClassBoardModel, ClassViewRole
 from gymdesk.ui.alerts import AlertPresenter
+from gymdesk.ui.delegates import NEXT, NOW, row_tints
 from gymdesk.ui.instructor import InstructorPage
 from gymdesk.ui.receptionist import ReceptionistBoard
 from gymdesk.ui.rejected import RejectedDialog
 from gymdesk.ui.status import StaleBanner
+from gymdesk.ui.theme import LIGHT
 from gymdesk.ui.toast import ToastAdapter, TrayAdapter, TrayUnavailable, make_adapter
 from gymdesk.ui.wallboard import TargetBar, Wallboard
 from gymdesk.ui.window import DeskOptions, MainWindow
@@ -75,6 +77,56 @@ def test_receptionist_board_shows_todays_classes_in_order(
     board.set_day(NOON.date() + timedelta(days=1))
     assert board_rows(board) == []
     assert board.empty_label.text() == "No classes on this day."
+
+
+# Offscreen, showing the tooltip also warns that the platform cannot raise it.
+@pytest.mark.qt_log_ignore("does not support propagateSizeHints", "does not support raise")
+def test_the_running_and_next_rows_are_tinted_and_badged_and_tell_their_details(
+    qtbot: QtBot, bridge: StateBridge, gym: Feeder
+) -> None:
+    board = ReceptionistBoard(bridge, clock=clock)
+    qtbot.addWidget(board)
+    board.resize(1400, 800)
+    board.show()
+    qtbot.waitExposed(board)
+    tints = row_tints(LIGHT)
+    background = Qt.ItemDataRole.BackgroundRole
+
+    def tint(row: int) -> object:
+        return board.proxy.index(row, ClassBoardModel.ROOM).data(background)
+
+    assert (tint(0), tint(1), tint(2)) == (tints[NOW], tints[NEXT], None)
+    assert board.time_delegate.row_marks == {0: NOW, 1: NEXT}
+    # The key columns are larger, through the painted copy's font role.
+    title_font = board.proxy.index(0, ClassBoardModel.CLASS).data(Qt.ItemDataRole.FontRole)
+    assert title_font.pointSizeF() > board.table.font().pointSizeF()
+    # The running class is deleted: Yoga Flow, now the top row, is still next, and no row
+    # keeps the running class's tint.
+    gym.put(Topic.CLASSES, "c1", None)
+    assert (tint(0), tint(1)) == (tints[NEXT], None)
+    assert board.time_delegate.row_marks == {0: NEXT}
+    # Hovering a row tells the class's details (from the board model: not copied).
+    index = board.proxy.index(0, ClassBoardModel.ROOM)
+    rect = board.table.visualRect(index)
+    event = QHelpEvent(
+        QEvent.Type.ToolTip, rect.center(), board.table.viewport().mapToGlobal(rect.center())
+    )
+    QApplication.sendEvent(board.table.viewport(), event)
+    qtbot.waitUntil(QToolTip.isVisible)
+    assert QToolTip.text().startswith("Yoga Flow — ")
+    QToolTip.hideText()
+    qtbot.waitUntil(lambda: not QToolTip.isVisible())
+    # The roster's rows tell theirs too: who, which booking, its last change.
+    assert board.select_class("c2")
+    roster = board.roster_table
+    rect = roster.visualRect(board.roster_order.index(0, 1))
+    event = QHelpEvent(
+        QEvent.Type.ToolTip, rect.center(), roster.viewport().mapToGlobal(rect.center())
+    )
+    QApplication.sendEvent(roster.viewport(), event)
+    qtbot.waitUntil(QToolTip.isVisible)
+    assert QToolTip.text().startswith("Ida Berg (m3)\nBooking b3: Booked")
+    QToolTip.hideText()
 
 
 def test_receptionist_roster_search_and_busy_banner(
@@ -353,8 +405,10 @@ def test_rejected_dialog_lists_and_copies(
     assert row.split("\t")[3] == "bad"
 
 
-def test_class_view_role_gives_the_domain_view(bridge: StateBridge, gym: Feeder) -> None:
+def test_a_board_row_gives_the_domain_view(bridge: StateBridge, gym: Feeder) -> None:
     board = ReceptionistBoard(bridge, clock=clock)
-    view = board.proxy.index(0, 0).data(ClassViewRole)
-    assert view.id == "c1"
+    assert board.class_at(board.proxy.index(0, 0)).id == "c1"
+    # The painted copy holds no domain objects; the board model answers for them.
+    assert board.proxy.index(0, 0).data(ClassViewRole) is None
+    assert board.board.index(board.board.row_of("c1"), 0).data(ClassViewRole).id == "c1"
     board.deleteLater()
