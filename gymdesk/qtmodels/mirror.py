@@ -52,6 +52,11 @@ class PaintMirror(QStandardItemModel):
         self._roles = tuple(int(role) for role in roles)
         self._column_roles = {c: dict(values) for c, values in (column_roles or {}).items()}
         self._row_roles: dict[str, dict[int, Any]] = {}
+        # Cells are made on demand from this prototype as values are first copied in:
+        # selectable, read-only, like the model's.
+        prototype = QStandardItem()
+        prototype.setEditable(False)
+        self.setItemPrototype(prototype)
         for column in range(source.columnCount()):
             for role in _HEADER_ROLES:
                 value = source.headerData(column, _HORIZONTAL, role)
@@ -72,27 +77,23 @@ class PaintMirror(QStandardItemModel):
 
     # ------------------------------------------------------------------ what a cell holds
 
-    def _values(self, row: int, column: int, clear: Iterable[int] = ()) -> dict[int, Any]:
-        """Return every mirrored role of one of the model's cells (None: not set)."""
+    def _row_values(
+        self, row: int, first: int, last: int, clear: Iterable[int] = ()
+    ) -> list[dict[int, Any]]:
+        """Return every mirrored role of a model row's cells ``first..last`` (None: unset)."""
         source = self._source
-        values: dict[int, Any] = dict.fromkeys(clear)
-        values.update((role, source.cell(row, column, role)) for role in self._roles)
-        fixed = self._column_roles.get(column)
-        if fixed:
-            values.update(fixed)
+        cells = source.row_cells(row, self._roles, first, last)
+        cleared = dict.fromkeys(clear)
         laid = self._row_roles.get(source.key_at(row))
-        if laid:
-            values.update(laid)
-        return values
-
-    def _new_item(self, values: dict[int, Any]) -> QStandardItem:
-        """Return a read-only item holding ``values``."""
-        item = QStandardItem()
-        item.setEditable(False)
-        for role, value in values.items():
-            if value is not None:
-                item.setData(value, role)
-        return item
+        fixed = self._column_roles
+        for column, values in enumerate(cells, start=first):
+            if cleared:
+                values.update({k: None for k in cleared if k not in values})
+            if column in fixed:
+                values.update(fixed[column])
+            if laid:
+                values.update(laid)
+        return cells
 
     def _write(
         self, rows: Iterable[int], first_column: int, last_column: int, clear: Iterable[int] = ()
@@ -102,27 +103,33 @@ class PaintMirror(QStandardItemModel):
         Roles in ``clear`` are taken off (set values merge with those already held).
         """
         gone = tuple(clear)
+        index, store = self.index, self.setItemData
         self.blockSignals(True)
         try:
             for row in rows:
-                for column in range(first_column, last_column + 1):
-                    # None removes a role that no longer applies.
-                    values = self._values(row, column, gone)
-                    self.setItemData(self.index(row, column), values)
+                # None removes a role that no longer applies.
+                cells = self._row_values(row, first_column, last_column, gone)
+                for column, values in enumerate(cells, start=first_column):
+                    store(index(row, column), values)
         finally:
             self.blockSignals(False)
 
     # ------------------------------------------------------------------ following the model
 
     def _insert(self, first: int, last: int) -> None:
-        """Insert the model's rows ``first..last``, each filled before it is announced.
+        """Insert the model's rows ``first..last`` as one block, then fill them.
 
-        A proxy sorts a row as it hears of it, so the row must hold its sort value then:
-        one insert per row, not an empty block filled afterwards.
+        One ``rowsInserted`` for the block (a row at a time cost a proxy and its view
+        ~190 µs a row: 12 ms for 64 classes), then one ``dataChanged`` over it once its
+        cells are copied: a sorting proxy places the rows by their values then, as for
+        any change of a sort value (a layout change, selection kept).
         """
-        columns = range(self.columnCount())
-        for row in range(first, last + 1):
-            self.insertRow(row, [self._new_item(self._values(row, c)) for c in columns])
+        if last < first:
+            return
+        self.insertRows(first, last - first + 1)
+        right = self.columnCount() - 1
+        self._write(range(first, last + 1), 0, right)
+        self.dataChanged.emit(self.index(first, 0), self.index(last, right), [])
 
     def _on_source_rows_inserted(self, parent: _Index, first: int, last: int) -> None:
         """Rows came into the model: the same rows come here."""
