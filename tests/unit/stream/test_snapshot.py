@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import gc
+import os
 import sqlite3
+import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -382,3 +385,17 @@ def test_a_pause_leaves_collections_as_it_found_them() -> None:
     with snapshot_module.collections_paused():
         assert not gc.isenabled()
     assert gc.isenabled()
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="threads have their own priority on Linux")
+def test_the_worker_thread_runs_below_the_loop_s_priority(tmp_path: Path) -> None:
+    store = SnapshotStore(tmp_path / "s.sqlite")
+
+    def niceness() -> int:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    try:
+        worker = store._executor.submit(niceness).result()
+    finally:
+        store.close()
+    assert worker == min(19, niceness() + snapshot_module.WORKER_NICENESS)
