@@ -215,6 +215,18 @@ def instrument(desk: Any, timeline: Timeline, callbacks: CallbackTimer, paints: 
             return stats
 
         snapshot.save = timed_save
+        write = snapshot._write
+
+        def timed_write(*args: Any) -> Any:
+            # On the worker thread: a list's append is atomic, the timeline takes it.
+            started = time.perf_counter()
+            try:
+                return write(*args)
+            finally:
+                span = ("snapshot write (worker thread)", started, time.perf_counter())
+                timeline.spans.append(span)
+
+        snapshot._write = timed_write  # type: ignore[method-assign]
     return watcher
 
 
