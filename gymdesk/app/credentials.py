@@ -57,8 +57,9 @@ def store_password(username: str, bootstrap_servers: str, password: str) -> Stor
     except Exception as exc:
         # A keyring is there but said no: locked (its unlock prompt dismissed or unable
         # to show), or failing (a D-Bus error that keyring does not wrap). Only the
-        # exception's type is logged: its text might quote what it was given.
-        log.warning("the system keyring refused the password: %s", type(exc).__name__)
+        # exception's type is logged: its text might quote what it was given. At info:
+        # the caller warns once, with what it means (kept for this session only).
+        log.info("the system keyring refused the password: %s", type(exc).__name__)
         return Stored.REFUSED
     return Stored.KEYRING
 

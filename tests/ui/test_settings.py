@@ -291,11 +291,12 @@ def test_a_locked_keyring_is_reported_as_locked_not_as_missing(
         )
     assert stored == [Stored.REFUSED]  # ...and saving it failed: the caller hears so
     assert config.password == SECRET  # kept in memory for this session
+    # One warning, with what it means; the cause beside it at info.
     warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
     assert warnings == [
-        "the system keyring refused the password: KeyringLocked",
         "the system keyring is locked or refused the password: it is kept for this session only",
     ]
+    assert "the system keyring refused the password: KeyringLocked" in caplog.messages
     assert "no keyring" not in caplog.text.lower()
     assert "no system keyring" not in caplog.text.lower()
     assert SECRET not in caplog.text
