@@ -44,6 +44,9 @@ def _add_gym_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--period", metavar="YYYY-MM", help="sales period (default: this month)")
     parser.add_argument("--timezone", metavar="ZONE", help="IANA zone (default: the machine's)")
     parser.add_argument("--busy-threshold", type=float, metavar="FILL", help="default 0.8")
+    parser.add_argument(
+        "--currency", metavar="CODE", help="what sales and targets are in (default EUR)"
+    )
     storage = parser.add_mutually_exclusive_group()
     storage.add_argument("--state-dir", metavar="DIR", help="where snapshots live")
     storage.add_argument("--no-snapshot", action="store_true", help="keep nothing on disk")
@@ -108,7 +111,7 @@ def _flags(args: argparse.Namespace) -> dict[str, Any]:
     names = (
         "bootstrap_servers", "client_id", "security_protocol", "sasl_mechanism", "username",
         "ca_file", "cert_file", "key_file", "fetch_max_wait_ms", "topic_prefix", "period",
-        "timezone", "busy_threshold", "state_dir", "role",
+        "timezone", "busy_threshold", "currency", "state_dir", "role",
     )  # fmt: skip
     flags = {name: getattr(args, name, None) for name in names}
     if getattr(args, "no_snapshot", False):

@@ -8,6 +8,7 @@ or a prompt.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -18,7 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import platformdirs
 
 from gymdesk.domain.contract import DEFAULT_PREFIX
-from gymdesk.domain.state import DEFAULT_BUSY_THRESHOLD, StateSettings
+from gymdesk.domain.state import DEFAULT_BUSY_THRESHOLD, DEFAULT_CURRENCY, StateSettings
 from gymdesk.stream.settings import ConnectionSettings
 
 ENV_PREFIX: Final = "GYMDESK_"
@@ -48,6 +49,7 @@ class AppConfig:
     timezone: str | None = None  # None: the machine's zone
     busy_threshold: float = DEFAULT_BUSY_THRESHOLD
     period: str | None = None
+    currency: str = DEFAULT_CURRENCY  # what sales and targets are in (ISO 4217)
     # [desk]
     alert_window_h: float = 3.0
     location: str | None = None
@@ -83,11 +85,14 @@ class AppConfig:
         """Return the settings of the local state."""
         if not 0 < self.busy_threshold <= 1:
             raise ConfigError(f"busy threshold must be in (0, 1], not {self.busy_threshold}")
+        if not re.fullmatch(r"[A-Z]{3}", self.currency):
+            raise ConfigError(f"currency must be a code like EUR, not {self.currency!r}")
         return StateSettings(
             prefix=self.topic_prefix,
             busy_threshold=self.busy_threshold,
             zone=self.zone(),
             period=self.period,
+            currency=self.currency,
         )
 
     def state_path(self) -> Path:
@@ -189,7 +194,7 @@ def to_toml(config: AppConfig) -> str:
             "bootstrap_servers", "client_id", "security_protocol", "sasl_mechanism",
             "username", "ca_file", "cert_file", "key_file", "fetch_max_wait_ms",
         ],
-        "gym": ["topic_prefix", "timezone", "busy_threshold", "period"],
+        "gym": ["topic_prefix", "timezone", "busy_threshold", "period", "currency"],
         "desk": ["alert_window_h", "location", "role"],
         "storage": ["state_dir", "snapshot"],
     }  # fmt: skip

@@ -72,6 +72,8 @@ def state_document(state: GymState, offsets: dict[tuple[str, int], int]) -> dict
             for t in sorted(state.team_views(), key=lambda t: t.id)
         ],
         "period": state.period,
+        "currency": state.settings.currency,
+        "other_currency_sales": state.period_summary().other_currency_count,
         "rejected": {
             "total": state.rejections.total,
             "by_topic": dict(sorted(state.rejections.by_topic.items())),

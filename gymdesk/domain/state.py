@@ -45,6 +45,7 @@ from gymdesk.domain.rejections import RejectionLog
 from gymdesk.domain.views import ClassView, InstructorView, PeriodSummary, RepView, TeamView
 
 DEFAULT_BUSY_THRESHOLD: Final = 0.8
+DEFAULT_CURRENCY: Final = "EUR"
 # Once more keys of a table changed since the last save than it holds rows (plus the
 # slack), or more than the cap, "every row, and the deleted keys" is the record of what
 # changed. The cap keeps the dict of changed keys small during a catch-up: one of 350,000
@@ -115,6 +116,7 @@ class StateSettings:
     prefix: str = DEFAULT_PREFIX
     busy_threshold: float = DEFAULT_BUSY_THRESHOLD
     zone: tzinfo = field(default_factory=lambda: ZoneInfo("UTC"))
+    currency: str = DEFAULT_CURRENCY  # ISO 4217: sales in another one are not summed
     period: str | None = None  # None: the current month in ``zone``
 
     def resolved_period(self, now: datetime | None = None) -> str:
@@ -149,6 +151,9 @@ class GymState:
         self._team_sales: dict[str, list[int]] = {}
         # day of month -> cents sold that day in the period (for the pace line)
         self._day_sales: dict[int, int] = {}
+        # sales in the period in another currency than the settings': kept and listed,
+        # not summed (cents of two currencies do not add up)
+        self._other_currency: dict[str, None] = {}
         # (scope, scope id, period) -> target key, latest writer wins
         self._target_index: dict[tuple[str, str, str], str] = {}
         # Keys changed since the last snapshot save. Dicts of str keys and None values,
@@ -390,6 +395,7 @@ class GymState:
         self.period = period
         self._rep_sales.clear()
         self._day_sales.clear()
+        self._other_currency.clear()
         for team_totals in self._team_sales.values():
             team_totals[0] = team_totals[1] = 0
         for key, sale in self.tables[Topic.SALES].items():
@@ -498,6 +504,13 @@ class GymState:
         """Add or remove one sale's contribution to its rep, team and day in the period."""
         local = row.sold_at.astimezone(self.settings.zone)
         if f"{local.year:04d}-{local.month:02d}" != self.period:
+            return
+        if row.currency != self.settings.currency:
+            if sign > 0:
+                self._other_currency[key] = None
+            else:
+                self._other_currency.pop(key, None)
+            changes.touch(View.PERIOD, self.period)
             return
         amount = sign * row.amount_cents
         rep_totals = self._rep_sales.get(row.rep_id)
@@ -669,7 +682,15 @@ class GymState:
         team_targets = [self.target_cents("team", team) for team in self._team_sales]
         known = [t for t in team_targets if t is not None]
         target = sum(known) if known else None
-        return PeriodSummary(self.period, total, count, target, dict(self._day_sales))
+        return PeriodSummary(
+            self.period,
+            total,
+            count,
+            target,
+            dict(self._day_sales),
+            currency=self.settings.currency,
+            other_currency_count=len(self._other_currency),
+        )
 
     def bookings_of_class(self, class_id: str) -> frozenset[str]:
         """Return the ids of every booking (any status) of a class."""

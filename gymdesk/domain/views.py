@@ -133,6 +133,10 @@ class PeriodSummary:
     count: int
     target_cents: int | None
     by_day: dict[int, int]
+    currency: str = "EUR"
+    """What the totals are in (the state's settings say)."""
+    other_currency_count: int = 0
+    """Sales of the period in another currency: listed, not in the totals."""
 
     def cumulative(self, days_in_month: int) -> list[int]:
         """Return cumulative cents at the end of each day 1..days_in_month."""

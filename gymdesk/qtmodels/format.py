@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime, tzinfo
 from typing import Final
 
-DEFAULT_CURRENCY: Final = "EUR"
-"""The currency amounts are shown in unless a model is told otherwise."""
+from gymdesk.domain.state import DEFAULT_CURRENCY as DEFAULT_CURRENCY  # the default for amounts
+
 NO_VALUE: Final = "—"
 """What an undefined value reads (no target, no rate yet)."""
 
@@ -38,6 +38,11 @@ def format_money(cents: int, currency: str = DEFAULT_CURRENCY, *, with_cents: bo
     if symbol is None:
         return f"{sign}{currency} {number}"
     return f"{sign}{symbol}{number}"
+
+
+def currency_symbol(currency: str) -> str:
+    """Return a currency's symbol (``€``), or its code and a space where it has none known."""
+    return _SYMBOLS.get(currency, f"{currency} ")
 
 
 def format_optional_money(cents: int | None, currency: str = DEFAULT_CURRENCY) -> str:

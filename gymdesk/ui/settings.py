@@ -7,6 +7,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
+from PySide6.QtCore import QRegularExpression
+from PySide6.QtGui import QRegularExpressionValidator
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -134,6 +136,15 @@ class SettingsDialog(QDialog):
         self.busy.setSuffix(" % full")
         self.busy.setDecimals(0)
         self.busy.setValue(float(values.get("busy_threshold") or 0.8) * 100)
+        self.currency = QLineEdit(str(values.get("currency") or "EUR"))
+        self.currency.setMaxLength(3)
+        self.currency.setValidator(
+            QRegularExpressionValidator(QRegularExpression("[A-Za-z]{0,3}"), self.currency)
+        )
+        self.currency.setToolTip(
+            "What sales and targets are in (EUR, GBP, USD...). Sales in another currency are"
+            " listed but not added to the totals."
+        )
         self.alert_window = QDoubleSpinBox()
         self.alert_window.setRange(0.25, 24)
         self.alert_window.setSingleStep(0.5)
@@ -166,6 +177,7 @@ class SettingsDialog(QDialog):
         form.addRow(_section("Gym"))
         form.addRow("Time zone", self.timezone)
         form.addRow("Busy from", self.busy)
+        form.addRow("Currency", self.currency)
         form.addRow("Alert about classes", self.alert_window)
         form.addRow(_section("This desk"))
         form.addRow("Location", self.location)
@@ -218,6 +230,7 @@ class SettingsDialog(QDialog):
             "topic_prefix": self.prefix.text().strip() or "gym.",
             "timezone": self.timezone.text().strip() or None,
             "busy_threshold": round(self.busy.value() / 100, 2),
+            "currency": self.currency.text().strip().upper() or "EUR",
             "alert_window_h": self.alert_window.value(),
             "location": (location or None) if isinstance(location, str) else None,
             "role": self.role.currentData(),

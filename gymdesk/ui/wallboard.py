@@ -22,7 +22,7 @@ from gymdesk.domain.alerts import NO_CLASS, AlertScope
 from gymdesk.domain.changes import Changes, View
 from gymdesk.domain.views import PeriodSummary, RepView, TeamView
 from gymdesk.qtmodels.bridge import StateBridge
-from gymdesk.qtmodels.format import format_money
+from gymdesk.qtmodels.format import DEFAULT_CURRENCY, currency_symbol, format_money
 from gymdesk.qtmodels.models import RepModel, SalesTickerModel, TeamModel, ViewRole
 from gymdesk.qtmodels.throttle import Throttle
 from gymdesk.ui.charts import make_plot, set_axis_font
@@ -52,10 +52,18 @@ def _pixel_font(px: int, weight: QFont.Weight = QFont.Weight.Normal) -> QFont:
 class TargetBar(QWidget):
     """A name, an amount against a target (``€12,340 / €20,000``) and a thick bar."""
 
-    def __init__(self, name: str, theme: Theme = DARK, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        theme: Theme = DARK,
+        parent: QWidget | None = None,
+        *,
+        currency: str = DEFAULT_CURRENCY,
+    ) -> None:
         super().__init__(parent)
         self.theme = theme
         self.name = name
+        self.currency = currency
         self.total_cents = 0
         self.target_cents: int | None = None
         self.pace = 0.0  # the share of the month gone: where the bar should be by now
@@ -78,9 +86,10 @@ class TargetBar(QWidget):
 
     def amount_text(self) -> str:
         """Return ``€12,340 / €20,000`` (or just the amount without a target)."""
+        money = self.currency
         if self.target_cents is None:
-            return format_money(self.total_cents)
-        return f"{format_money(self.total_cents)} / {format_money(self.target_cents)}"
+            return format_money(self.total_cents, money)
+        return f"{format_money(self.total_cents, money)} / {format_money(self.target_cents, money)}"
 
     def fraction(self) -> float | None:
         """Return sales over target, None without a target."""
@@ -283,8 +292,10 @@ class Wallboard(QWidget):
         self.figure_px = FIGURE_PX_AT_1080
         self._clock = clock
         # Teams, reps and the ticker follow the same throttled, row-level models as the desks.
-        self.teams = TeamModel(bridge, parent=self)
-        self.reps = RepModel(bridge, parent=self)
+        self.currency = bridge.state.settings.currency
+        self.teams = TeamModel(bridge, self.currency, parent=self)
+        self.reps = RepModel(bridge, self.currency, parent=self)
+        self._other_currency = 0  # sales of the month in another currency: not in the totals
         self.sales = SalesTickerModel(bridge, TICKER_LENGTH, self)
         self._placed: dict[int, list[str]] = {}
         self._fit_timer = QTimer(self)
@@ -296,12 +307,13 @@ class Wallboard(QWidget):
         self.subtitle.setObjectName("muted")
         self.clock_label = QLabel()
         self.clock_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        self.total_bar = TargetBar("Month total", self.theme)
+        self.total_bar = TargetBar("Month total", self.theme, currency=self.currency)
         self.team_bars: dict[str, TargetBar] = {}
         self.rep_bars: dict[str, TargetBar] = {}
         self.teams_heading = QLabel("Teams")
         self.reps_heading = QLabel("Reps")
-        self.pace_heading = QLabel("Pace this month, k€  (dashed: on target)")
+        symbol = currency_symbol(self.currency)
+        self.pace_heading = QLabel(f"Pace this month, k{symbol}  (dashed: on target)")
         self.ticker_heading = QLabel("Latest sales")
         for heading in (
             self.teams_heading,
@@ -477,7 +489,7 @@ class Wallboard(QWidget):
         """Return the bar of a team or rep, creating it once."""
         bar = bars.get(key)
         if bar is None:
-            bar = bars[key] = TargetBar(name, self.theme, self)
+            bar = bars[key] = TargetBar(name, self.theme, self, currency=self.currency)
             px = self.figure_px
             bar.set_scale(px, round(px * 0.62))
         elif bar.name != name:
@@ -500,6 +512,9 @@ class Wallboard(QWidget):
         year, month = (int(part) for part in summary.period.split("-"))
         self.title.setText(f"Sales · {calendar.month_name[month]} {year}")
         self.total_bar.set_values(summary.total_cents, summary.target_cents, pace)
+        if summary.other_currency_count != self._other_currency:
+            self._other_currency = summary.other_currency_count
+            self._update_clock()
 
     def _sync_bars(
         self, model: RepModel | TeamModel, bars: dict[str, TargetBar], rows: Iterable[int]
@@ -603,7 +618,13 @@ class Wallboard(QWidget):
         now = self._now()
         days = calendar.monthrange(now.year, now.month)[1]
         self.clock_label.setText(f"{now:%H:%M}")
-        self.subtitle.setText(f"Day {now.day} of {days}")
+        text = f"Day {now.day} of {days}"
+        other = self._other_currency
+        if other:
+            # Cents of two currencies do not add up: say what the totals leave out.
+            sales = "sale" if other == 1 else "sales"
+            text += f"  ·  {other} {sales} in other currencies not in the totals"
+        self.subtitle.setText(text)
 
     # ------------------------------------------------------------------ slots
 

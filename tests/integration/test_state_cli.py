@@ -61,6 +61,7 @@ def test_state_prints_hand_counted_totals(
     ]  # fmt: skip
     assert doc["teams"] == [{"id": "north", "total_cents": 4000, "target_cents": None}]
     assert doc["period"] == "2024-05"
+    assert (doc["currency"], doc["other_currency_sales"]) == ("EUR", 0)
     assert doc["rejected"] == {"total": 2, "by_topic": {f"{prefix}bookings": 2}}
     assert doc["offsets"][f"{prefix}bookings"] == {"0": 5}
     # Second run: from the snapshot, same document.
@@ -69,6 +70,16 @@ def test_state_prints_hand_counted_totals(
         "--period", "2024-05", "--timezone", "Europe/Berlin", "--state-dir", str(tmp_path),
     )  # fmt: skip
     assert json.loads(again.stdout) == doc
+    # A desk that counts in dollars, from the same snapshot: the euro sales are left out.
+    dollars = gymdesk(
+        "state", "--bootstrap-servers", broker.bootstrap_servers, "--topic-prefix", prefix,
+        "--period", "2024-05", "--timezone", "Europe/Berlin", "--state-dir", str(tmp_path),
+        "--currency", "USD",
+    )  # fmt: skip
+    assert dollars.returncode == 0, dollars.stderr
+    in_dollars = json.loads(dollars.stdout)
+    assert (in_dollars["currency"], in_dollars["other_currency_sales"]) == ("USD", 2)
+    assert in_dollars["reps"][0]["total_cents"] == 0
 
 
 def test_state_exits_2_with_one_line_when_unreachable() -> None:

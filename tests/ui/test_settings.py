@@ -125,6 +125,7 @@ FULL = AppConfig(
     topic_prefix="acme.",
     timezone="Europe/Berlin",
     busy_threshold=0.75,
+    currency="GBP",
     alert_window_h=2.5,
     location="North",
     role="instructor",
@@ -170,6 +171,8 @@ def test_edited_fields_reach_the_config(qtbot: QtBot, tmp_path: Path) -> None:
     dialog.prefix.setText("club.")
     dialog.timezone.setText("Europe/Vienna")
     dialog.busy.setValue(90)
+    dialog.currency.clear()
+    qtbot.keyClicks(dialog.currency, "chf9")  # letters only, three at most, upper case
     dialog.alert_window.setValue(1.5)
     dialog.location.setCurrentIndex(dialog.location.findData("Central"))
     dialog.role.setCurrentIndex(dialog.role.findData("wallboard"))
@@ -185,6 +188,7 @@ def test_edited_fields_reach_the_config(qtbot: QtBot, tmp_path: Path) -> None:
         topic_prefix="club.",
         timezone="Europe/Vienna",
         busy_threshold=0.9,
+        currency="CHF",
         alert_window_h=1.5,
         location="Central",
         role="wallboard",
@@ -211,6 +215,19 @@ def test_an_unusable_zone_is_refused_before_anything_is_written(
     with pytest.raises(ConfigError, match="Mars/Olympus"):
         main.store_settings(AppConfig(), dialog.values(), None, path)
     assert not path.exists()
+
+
+def test_a_currency_that_is_not_a_code_is_refused(qtbot: QtBot, tmp_path: Path) -> None:
+    dialog = make_dialog(qtbot, AppConfig())
+    dialog.currency.setText("EU")
+    path = tmp_path / "gymdesk.toml"
+    with pytest.raises(ConfigError, match="currency must be a code like EUR, not 'EU'"):
+        main.store_settings(AppConfig(), dialog.values(), None, path)
+    assert not path.exists()
+    # From the file too: the same rule, before anything runs.
+    path.write_text('[gym]\ncurrency = "euro"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="'euro'"):
+        load_config(path, environ={}).state_settings()
 
 
 # ---------------------------------------------------------------------- the password

@@ -12,7 +12,7 @@ from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
 from gymdesk.domain.contract import Topic
-from gymdesk.domain.state import GymState
+from gymdesk.domain.state import GymState, StateSettings
 from gymdesk.qtmodels.bridge import StateBridge
 from gymdesk.ui.wallboard import TargetBar, Wallboard, fit_sale_line
 from gymdesk.ui.window import MainWindow
@@ -30,13 +30,13 @@ def gym(feeder: Feeder) -> Feeder:
     return feeder
 
 
-def sale(rep_id: str, cents: int) -> bytes:
+def sale(rep_id: str, cents: int, currency: str = "EUR") -> bytes:
     """Return a sale of now."""
     return dumps(
         {
             "rep_id": rep_id,
             "product": "PT Session",
-            "currency": "EUR",
+            "currency": currency,
             "amount_cents": cents,
             "sold_at": datetime.now(ZONE).isoformat(),
         }
@@ -240,3 +240,25 @@ def test_the_tv_status_bar_shows_the_state_only(
     assert window.where.isVisible()
     assert window.indicator.rejected.isVisible()
     assert window.indicator.rejected.text() == "⚠ 1 rejected"
+
+
+def test_a_desk_in_pounds_shows_pounds_and_says_what_the_totals_leave_out(
+    qtbot: QtBot, settings: QSettings, qapp: object
+) -> None:
+    state = GymState(StateSettings(zone=ZONE, currency="GBP"))
+    bridge = StateBridge(state, interval_ms=0)
+    feeder = Feeder(state, bridge)
+    feeder.put(Topic.REPS, "r1", rep_json("North", "Rae Long"))
+    feeder.put(Topic.SALES, "s1", sale("r1", 120_000, currency="GBP"))
+    feeder.put(Topic.SALES, "s2", sale("r1", 99_900))  # euros at a desk in pounds
+    _, wallboard = open_wallboard(qtbot, bridge, settings)
+    assert wallboard.total_bar.amount_text() == "£1,200"
+    assert wallboard.rep_bars["r1"].amount_text() == "£1,200"
+    assert wallboard.pace_heading.text().startswith("Pace this month, k£")
+    assert wallboard.subtitle.text().endswith("·  1 sale in other currencies not in the totals")
+    # The euro sale is listed in its own currency all the same.
+    amounts = {wallboard.sales.index(r, wallboard.sales.AMOUNT).data() for r in range(2)}
+    assert amounts == {"£1,200", "€999"}
+    feeder.put(Topic.SALES, "s2", sale("r1", 99_900, currency="GBP"))  # corrected
+    assert wallboard.total_bar.amount_text() == "£2,199"
+    assert "other currencies" not in wallboard.subtitle.text()

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from gymdesk.domain import state as state_module
-from gymdesk.domain.changes import View
-from gymdesk.domain.contract import InstructorRow, Topic
+from gymdesk.domain.changes import Changes, View
+from gymdesk.domain.contract import InstructorRow, Topic, decode_value
 from gymdesk.domain.state import GymState, StateSettings, period_of
 from gymdesk.domain.views import ClassView, InstructorView, PeriodSummary, RepView, TeamView
 
@@ -17,10 +17,12 @@ from .records import (
     PERIOD,
     booking_json,
     class_json,
+    dumps,
     instructor_json,
     member_json,
     put,
     rep_json,
+    sale_fields,
     sale_json,
     target_json,
 )
@@ -350,6 +352,40 @@ def test_a_sale_update_moves_its_amount_between_reps_and_periods(state: GymState
     put(state, Topic.SALES, "s1", None)
     assert state.rep_view("r3") == RepView("r3", "Tia", "south", 0, 0, None)
     assert state.period_summary() == PeriodSummary(PERIOD, 0, 0, None, {})
+
+
+def test_a_sale_in_another_currency_is_kept_but_not_summed(state: GymState) -> None:
+    sales_state(state)
+    put(state, Topic.SALES, "s1", sale_json("r1", 1000))
+    dollars = dumps({**sale_fields("r1", 5000), "currency": "USD"})
+    changes = put(state, Topic.SALES, "s2", dollars)
+    assert changes.touched(View.PERIOD)  # the wallboard says what the totals leave out
+    assert state.tables[Topic.SALES]["s2"] == decode_value(Topic.SALES, dollars)  # kept
+    assert state.rep_view("r1") == RepView("r1", "Rae", "north", 1000, 1, None)
+    assert state.team_view("north") == TeamView("north", 1000, 1, 2, None)
+    summary = state.period_summary()
+    assert (summary.total_cents, summary.count, summary.by_day) == (1000, 1, {15: 1000})
+    assert (summary.currency, summary.other_currency_count) == ("EUR", 1)
+    # Corrected to euros, it counts; deleted, it is gone from both.
+    put(state, Topic.SALES, "s2", sale_json("r1", 5000))
+    assert state.period_summary().total_cents == 6000
+    assert state.period_summary().other_currency_count == 0
+    put(state, Topic.SALES, "s2", dollars)
+    put(state, Topic.SALES, "s2", None)
+    assert state.period_summary().other_currency_count == 0
+    assert state.period_summary().total_cents == 1000
+    # A desk set to dollars sums the dollars and leaves the euros out.
+    usd = GymState(StateSettings(period=PERIOD, zone=BERLIN, currency="USD"))
+    put(usd, Topic.SALES, "s1", sale_json("r1", 1000))
+    put(usd, Topic.SALES, "s2", dollars)
+    assert (usd.period_summary().total_cents, usd.period_summary().other_currency_count) == (
+        5000,
+        1,
+    )
+    # A new month recounts both.
+    changes = Changes()
+    usd.set_period("2024-06", changes)
+    assert usd.period_summary().other_currency_count == 0
 
 
 def test_a_team_sums_the_sales_of_its_current_reps(state: GymState) -> None:
