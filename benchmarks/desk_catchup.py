@@ -13,7 +13,9 @@ longest stall < 20 ms.
 
 Every asyncio callback is timed too and named by what it runs: the reader's task (its
 slices: fetch, apply, report), aiokafka's tasks (the fetcher, the connections' readers),
-socket reads, snapshot saves. ``--passes`` also times every event Qt dispatches at the top
+socket reads, snapshot saves; each one over 8 ms is listed with the CPU time its thread
+spent in it (a long callback on little CPU waited for a core or for the GIL).
+``--passes`` also times every event Qt dispatches at the top
 level (timers of the models' slices, posted events, repaints) and marks where each pass
 of the Qt event loop ends, then lists the passes inside the longest stalls one by one
 (it adds a Python call per Qt event, so its stall figures are a little worse).
@@ -63,6 +65,7 @@ from _common import (
 from gymdesk.domain.contract import Topic
 
 TARGET_MS = 20.0
+SLOW_CALLBACK_MS = 8.0
 
 
 class Timeline:
@@ -122,20 +125,27 @@ class CallbackTimer:
     def __init__(self, timeline: Timeline) -> None:
         self.timeline = timeline
         self.current: str | None = None  # label of the callback now running, for QtPasses
+        # Callbacks of over SLOW_CALLBACK_MS: (label, start, wall s, thread CPU s). A long
+        # callback on little CPU was waiting: for a core, or for the GIL.
+        self.slow: list[tuple[str, float, float, float]] = []
         self._original = asyncio.Handle._run
 
     def __enter__(self) -> CallbackTimer:
         original, spans, clock = self._original, self.timeline.spans, time.perf_counter
+        cpu_clock, slow, limit = time.thread_time, self.slow, SLOW_CALLBACK_MS / 1000
         me = self
 
         def timed_run(handle: asyncio.Handle) -> None:
             label = callback_label(handle)
             me.current = label
-            started = clock()
+            started, cpu_started = clock(), cpu_clock()
             try:
                 original(handle)
             finally:
-                spans.append((label, started, clock()))
+                ended = clock()
+                spans.append((label, started, ended))
+                if ended - started > limit:
+                    slow.append((label, started, ended - started, cpu_clock() - cpu_started))
 
         asyncio.Handle._run = timed_run  # type: ignore[method-assign]
         return self
@@ -372,6 +382,10 @@ async def catch_up(
                 for s, e in worst
             ],
             "pass_count": len(passes.ends) if passes is not None else None,
+            "slow_callbacks": [
+                {"what": what, "at_s": s - started, "wall_ms": w * 1000, "cpu_ms": c * 1000}
+                for what, s, w, c in callbacks.slow
+            ],
             "gc": gc_watch.summary(),
             "work_totals_s": {k: round(v, 2) for k, v in kinds.items()},
             "work_counts": counts,
@@ -466,6 +480,20 @@ def report(fig: dict[str, Any]) -> None:
         f"garbage collections: {gc['collections']} ({gc['full']} full), "
         f"{gc['total_s']:.2f} s in all, longest {gc['longest_ms']:.1f} ms"
     )
+    slow = fig.get("slow_callbacks", [])
+    if slow:
+        wall = sum(one["wall_ms"] for one in slow)
+        cpu = sum(one["cpu_ms"] for one in slow)
+        print(
+            f"asyncio callbacks over {SLOW_CALLBACK_MS:.0f} ms: {len(slow)}, {wall:.0f} ms in "
+            f"all, of which on the CPU {cpu:.0f} ms (the rest waited for a core or the GIL); "
+            "the longest:"
+        )
+        for one in sorted(slow, key=lambda one: -one["wall_ms"])[:5]:
+            print(
+                f"  at {one['at_s']:7.2f} s: {one['what']}, {one['wall_ms']:.1f} ms, "
+                f"on the CPU {one['cpu_ms']:.1f} ms"
+            )
     print("longest stalls, with the work that overlapped them (ms):")
     for stall in fig["worst"]:
         work = ", ".join(f"{k} {v:.1f}" for k, v in stall["work"].items()) or "none of these"
