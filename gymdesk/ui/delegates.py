@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Final
+from typing import Any, Final
 
 from PySide6.QtCore import QEvent, QModelIndex, QPersistentModelIndex, QRect, QRectF, QSize, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QHelpEvent, QPainter
@@ -109,14 +109,8 @@ class TimeDelegate(BoardDelegate):
     whenever rows move, so a cell's mark is a dict lookup, not a model call per paint.
     """
 
-    def __init__(
-        self,
-        tooltip_of: Callable[[Index], str | None] | None = None,
-        *,
-        theme: Theme = LIGHT,
-        parent: QWidget | None = None,
-    ) -> None:
-        super().__init__(tooltip_of, theme=theme, parent=parent)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.row_marks: dict[int, str] = {}
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
