@@ -182,6 +182,17 @@ def child(
                 stream.close()
 
 
+def pin(pid: int, cpus: set[int]) -> None:
+    """Keep every thread of process ``pid`` (0: this one) on ``cpus`` (Linux), and its new ones.
+
+    To stand in for separate machines on a shared box: the broker and the producer on one
+    core, the desk on the other, so that neither takes the other's core mid-step.
+    """
+    for task in Path(f"/proc/{pid or os.getpid()}/task").iterdir():
+        with contextlib.suppress(ProcessLookupError):
+            os.sched_setaffinity(int(task.name), cpus)
+
+
 def child_env(**extra: str) -> dict[str, str]:
     """Return the environment of a benchmark child: the repository on the path, Qt offscreen."""
     env = dict(os.environ)

@@ -53,6 +53,7 @@ from _common import (
     machine,
     make_desk,
     percentile,
+    pin,
     watch_delivery,
 )
 
@@ -323,7 +324,9 @@ async def measure(bootstrap: str, state_dir: Path, args: argparse.Namespace) -> 
             "--seconds",
             str(args.seconds),
         ]
-        with child(argv, env=child_env(), stdout=subprocess.PIPE) as proc:
+        # With --split-cores the producer runs on the broker's core, away from the desk's.
+        pinned = {"preexec_fn": lambda: pin(0, {0})} if args.split_cores else {}
+        with child(argv, env=child_env(), stdout=subprocess.PIPE, **pinned) as proc:
             # Waited for on a worker thread: the loop must keep running the desk.
             await asyncio.get_running_loop().run_in_executor(None, proc.wait)
             output = proc.stdout.read() if proc.stdout else ""
@@ -447,6 +450,11 @@ def main() -> None:
         action="store_false",
         help="start producing 1 s after going live, while the first full save runs",
     )
+    parser.add_argument(
+        "--split-cores",
+        action="store_true",
+        help="the broker and the producer on core 0, the desk on core 1 (Linux, 2+ cores)",
+    )
     parser.add_argument("--phase", choices=("produce",))
     parser.add_argument("--bootstrap")
     parser.add_argument("--classes")
@@ -460,6 +468,9 @@ def main() -> None:
         t0 = time.perf_counter()
         sent = asyncio.run(fill_broker(broker.bootstrap_servers, GymShape(), args.preload))
         print(f"filled {sent:,} records in {time.perf_counter() - t0:.1f} s")
+        if args.split_cores:
+            pin(broker.pid or 0, {0})
+            pin(0, {1})  # the desk: this process, and every thread it starts from here
         figures = run_desk(broker.bootstrap_servers, args)
     report(figures, args)
 

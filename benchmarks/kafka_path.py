@@ -1,0 +1,131 @@
+"""Produce -> consume latency of the bare Kafka path, without the desk: the floor under it.
+
+Run: ``.venv/bin/python benchmarks/kafka_path.py [--qasync] [--all-topics] [--split-cores]``.
+A loopback broker gets the benchmarks' gym; a plain aiokafka consumer (``fetch_max_wait_ms
+10`` as the desk's, no group) follows the bookings topic from its end while the same
+producer as ``live_latency.py`` sends 500 bookings a second for 20 s, each stamped at
+send. It prints p50 / p99 / max of produce -> consumed. ``--qasync`` runs the consumer on
+qasync over a QApplication (as the desk does), ``--all-topics`` assigns every topic's
+partitions (as the desk does), ``--split-cores`` puts the broker and the producer on core
+0 and the consumer on core 1. Compare with ``live_latency.py``'s "produce -> applied":
+what the desk adds on top of this is the desk's.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import argparse
+import asyncio
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from _common import PREFIX, GymShape, child, child_env, fill_broker, machine, percentile, pin
+
+from gymdesk.domain.contract import Topic
+
+RATE = 500
+SECONDS = 20
+CLASSES = "cls-0120,cls-0121"
+
+
+async def consume(bootstrap: str, seconds: float, all_topics: bool, out: list[float]) -> None:
+    """Follow the bookings (or every topic) from the end; note each stamped record's age."""
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, fetch_max_wait_ms=10, enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        topics = list(Topic) if all_topics else [Topic.BOOKINGS]
+        tps = [
+            TopicPartition(PREFIX + topic, partition)
+            for topic in topics
+            for partition in consumer.partitions_for_topic(PREFIX + topic) or {0}
+        ]
+        consumer.assign(tps)
+        await consumer.seek_to_end(*tps)
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            batch = await consumer.getmany(timeout_ms=100)
+            now = time.time()
+            for records in batch.values():
+                for record in records:
+                    try:
+                        stamp = json.loads(record.value)["produced_at"]
+                    except (TypeError, ValueError, KeyError):
+                        continue
+                    out.append((now - stamp) * 1000)
+    finally:
+        await consumer.stop()
+
+
+def reap(proc: subprocess.Popen[str]) -> None:
+    """Wait for a finished child (no executor thread: qasync's would outlive the app)."""
+    proc.wait(timeout=10)
+
+
+async def measure(bootstrap: str, args: argparse.Namespace, out: list[float]) -> None:
+    """Consume while the producer of ``live_latency.py`` runs in a child process."""
+    task = asyncio.create_task(consume(bootstrap, SECONDS + 4, args.all_topics, out))
+    await asyncio.sleep(2)  # at the end of every partition first
+    producer = Path(__file__).with_name("live_latency.py")
+    argv = [sys.executable, str(producer), "--phase", "produce", "--bootstrap", bootstrap]
+    argv += ["--classes", CLASSES, "--rate", str(RATE), "--seconds", str(SECONDS)]
+    extra: dict[str, Any] = {"preexec_fn": lambda: pin(0, {0})} if args.split_cores else {}
+    with child(argv, env=child_env(), stdout=subprocess.DEVNULL, **extra) as proc:
+        await task  # longer than the producer runs: it is done by now
+        reap(proc)
+
+
+def main() -> None:
+    """Fill a broker, consume while producing, print the latencies."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--qasync", action="store_true")
+    parser.add_argument("--all-topics", action="store_true")
+    parser.add_argument("--split-cores", action="store_true")
+    args = parser.parse_args()
+    from gymdesk.sim.broker import EmbeddedBroker
+
+    out: list[float] = []
+    with EmbeddedBroker() as broker:
+        asyncio.run(fill_broker(broker.bootstrap_servers, GymShape(), 1000))
+        if args.split_cores:
+            pin(broker.pid or 0, {0})
+            pin(0, {1})
+        if args.qasync:
+            import qasync
+            from PySide6.QtWidgets import QApplication
+
+            app = QApplication([])
+            loop = qasync.QEventLoop(app)
+            asyncio.set_event_loop(loop)
+            loop.run_until_complete(measure(broker.bootstrap_servers, args, out))
+        else:
+            asyncio.run(measure(broker.bootstrap_servers, args, out))
+    how = ", ".join(
+        name
+        for name, on in (
+            ("qasync", args.qasync),
+            ("every topic", args.all_topics),
+            ("split cores", args.split_cores),
+        )
+        if on
+    )
+    print(machine())
+    print(
+        f"produce -> consumed ({how or 'asyncio, bookings only, shared cores'}): n={len(out):,} "
+        f"p50 {percentile(out, 0.5):.1f} ms, p99 {percentile(out, 0.99):.1f} ms, "
+        f"max {max(out, default=0):.1f} ms"
+    )
+
+
+if __name__ == "__main__":
+    main()
