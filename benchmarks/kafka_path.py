@@ -7,8 +7,9 @@ producer as ``live_latency.py`` sends 500 bookings a second for 20 s, each stamp
 send. It prints p50 / p99 / max of produce -> consumed. ``--qasync`` runs the consumer on
 qasync over a QApplication (as the desk does), ``--all-topics`` assigns every topic's
 partitions (as the desk does), ``--split-cores`` puts the broker and the producer on core
-0 and the consumer on core 1. Compare with ``live_latency.py``'s "produce -> applied":
-what the desk adds on top of this is the desk's.
+0 and the consumer on core 1; ``--preload N`` fills the bookings with N changes first.
+Compare with ``live_latency.py``'s "produce -> applied": what the desk adds on top of
+this is the desk's.
 """
 
 from __future__ import annotations
@@ -91,12 +92,15 @@ def main() -> None:
     parser.add_argument("--qasync", action="store_true")
     parser.add_argument("--all-topics", action="store_true")
     parser.add_argument("--split-cores", action="store_true")
+    parser.add_argument(
+        "--preload", type=int, default=1000, help="booking changes first (live_latency: 100000)"
+    )
     args = parser.parse_args()
     from gymdesk.sim.broker import EmbeddedBroker
 
     out: list[float] = []
     with EmbeddedBroker() as broker:
-        asyncio.run(fill_broker(broker.bootstrap_servers, GymShape(), 1000))
+        asyncio.run(fill_broker(broker.bootstrap_servers, GymShape(), args.preload))
         if args.split_cores:
             pin(broker.pid or 0, {0})
             pin(0, {1})
@@ -119,6 +123,7 @@ def main() -> None:
         )
         if on
     )
+    how = f"{how}, {args.preload:,} booking changes first" if how else f"{args.preload:,} first"
     print(machine())
     print(
         f"produce -> consumed ({how or 'asyncio, bookings only, shared cores'}): n={len(out):,} "
