@@ -27,7 +27,7 @@ from typing import Any
 from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 
-from gymdesk.qtmodels.models import KeyedTableModel
+from gymdesk.qtmodels.models import KeyedTableModel, KeyRole
 
 _Index = QModelIndex | QPersistentModelIndex
 _HORIZONTAL = Qt.Orientation.Horizontal
@@ -52,7 +52,8 @@ class PaintMirror(QStandardItemModel):
     ) -> None:
         super().__init__(0, source.columnCount(), parent)
         self._source = source
-        self._roles = tuple(int(role) for role in roles)
+        # The key is always copied: rows are found by it (``_row_of``).
+        self._roles = tuple(dict.fromkeys((KeyRole, *(int(role) for role in roles))))
         self._column_roles = {c: dict(values) for c, values in (column_roles or {}).items()}
         self._row_roles: dict[str, dict[int, Any]] = {}
         # Cells are made on demand from this prototype as values are first copied in:
@@ -178,14 +179,38 @@ class PaintMirror(QStandardItemModel):
             self._row_roles[key] = dict(values)
         if before == dict(values):
             return
-        row = self._source.row_of(key)
+        row = self._row_of(key)
         if row is None:
             return
+        # Only the laid roles change (None takes one off): the model's own are as copied.
+        laid: dict[int, Any] = dict.fromkeys(before.keys() - values.keys())
+        laid.update(values)
         last = self.columnCount() - 1
-        self._write((row,), 0, last, clear=before.keys() - values.keys())
+        self.blockSignals(True)
+        try:
+            for column in range(last + 1):
+                self.setItemData(self.index(row, column), laid)
+        finally:
+            self.blockSignals(False)
         # Naming the roles lets a proxy skip re-sorting and re-filtering the row.
-        roles = sorted({*before, *(int(role) for role in values)})
+        roles = sorted(int(role) for role in laid)
         self.dataChanged.emit(self.index(row, 0), self.index(row, last), roles)
+
+    def _row_of(self, key: str) -> int | None:
+        """Return the mirror's row of ``key``, by the key it holds.
+
+        Usually the model's row; but while a row goes, the model drops it before the
+        mirror does, and code that hears of it from a proxy in between (the view's marks)
+        must not lay a role on the neighbouring row.
+        """
+        row = self._source.row_of(key)
+        if row is not None and row < self.rowCount() and self._key_at(row) == key:
+            return row
+        return next((r for r in range(self.rowCount()) if self._key_at(r) == key), None)
+
+    def _key_at(self, row: int) -> object:
+        """Return the key a mirror row holds."""
+        return self.data(self.index(row, 0), KeyRole)
 
     def row_roles(self) -> dict[str, dict[int, Any]]:
         """Return the roles laid over rows, by key."""

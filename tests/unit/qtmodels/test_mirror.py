@@ -172,6 +172,28 @@ def test_row_roles_stay_on_their_row_as_it_changes_and_moves(
     assert same_cells(mirror, BOARD_ROLES)
 
 
+def test_a_role_laid_while_a_row_goes_lands_on_its_own_row(
+    bridge: StateBridge, feed: Feed, qtmodeltester: ModelTester
+) -> None:
+    # The model drops a row before the mirror does; whoever hears of it in between (the
+    # view's marks, through a proxy) names rows that the two number differently.
+    feed(instructor("i1", "Ana"), *(klass(f"c{n}", hour(16 + n)) for n in range(1, 5)))
+    board = ClassBoardModel(bridge)
+    mirror = PaintMirror(board, BOARD_ROLES)
+    qtmodeltester.check(mirror)
+    laid: list[int | None] = []
+
+    def lay_while_going(*_: object) -> None:
+        laid.append(board.row_of("c3"))  # the model's row of c3 already moved up
+        mirror.set_row_roles("c3", {BACKGROUND: RED})
+
+    mirror.rowsAboutToBeRemoved.connect(lay_while_going)
+    feed(gone(Topic.CLASSES, "c1"))
+    assert laid == [1]  # while the mirror still showed c1 at 0 and c3 at 2
+    tinted = [board.key_at(r) for r in range(3) if mirror.index(r, 0).data(BACKGROUND) == RED]
+    assert tinted == ["c3"]
+
+
 def test_a_role_the_model_stops_answering_is_gone_from_the_mirror(
     bridge: StateBridge, feed: Feed
 ) -> None:
