@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from typing import Final
+from typing import Any, Final
 
 from PySide6.QtCore import (
     QAbstractItemModel,
@@ -53,6 +53,7 @@ from gymdesk.qtmodels.models import (
     ClassBoardModel,
     ClassFilterProxy,
     FillRole,
+    KeyedTableModel,
     KeyRole,
     OrderRole,
     RosterModel,
@@ -77,6 +78,26 @@ ROSTER_INTERVAL_MS: Final = 200
 """The roster follows at most five times a second: the first change at once, then one
 trailing update (the board keeps the bridge's pace; measured in live_latency.py)."""
 SETTINGS_GROUP: Final = "receptionist"
+
+
+def model_row(
+    proxy: QAbstractItemModel,
+    model: KeyedTableModel[Any],
+    index: QModelIndex | QPersistentModelIndex,
+) -> int | None:
+    """Return the keyed model's row behind a row of a proxy over its ``PaintMirror``.
+
+    By the row's key: while a row goes, the mirror and the model drop it one after the
+    other, and their row numbers differ for that moment.
+    """
+    key = proxy.index(index.row(), 0).data(KeyRole) if index.isValid() else None
+    return model.row_of(key) if isinstance(key, str) else None
+
+
+def tooltip_of(model: KeyedTableModel[Any], row: int | None) -> str | None:
+    """Return the tooltip of a model row (a mirror copies none: the model answers)."""
+    tip = None if row is None else model.cell(row, 0, Qt.ItemDataRole.ToolTipRole)
+    return tip if isinstance(tip, str) else None
 
 
 class RosterOrderProxy(QSortFilterProxyModel):
@@ -121,7 +142,6 @@ class ReceptionistBoard(QWidget):
         self.mirror = PaintMirror(
             self.board,
             roles=(
-                KeyRole,
                 Qt.ItemDataRole.DisplayRole,
                 Qt.ItemDataRole.TextAlignmentRole,
                 SortRole,
@@ -267,7 +287,6 @@ class ReceptionistBoard(QWidget):
         self.roster_mirror = PaintMirror(
             self.roster,
             roles=(
-                KeyRole,
                 Qt.ItemDataRole.DisplayRole,
                 Qt.ItemDataRole.ForegroundRole,
                 OrderRole,
@@ -477,13 +496,8 @@ class ReceptionistBoard(QWidget):
         return self.class_at(rows[0])
 
     def _board_row(self, index: QModelIndex | QPersistentModelIndex) -> int | None:
-        """Return the board model's row of a board row (an index of the board's proxy).
-
-        By the row's key: while a class goes, the mirror and the model drop its row one
-        after the other, and their row numbers differ for that moment.
-        """
-        key = self.proxy.index(index.row(), 0).data(KeyRole) if index.isValid() else None
-        return self.board.row_of(key) if isinstance(key, str) else None
+        """Return the board model's row of a board row (an index of the board's proxy)."""
+        return model_row(self.proxy, self.board, index)
 
     def class_at(self, index: QModelIndex | QPersistentModelIndex) -> ClassView | None:
         """Return the class of a board row (an index of the board's proxy)."""
@@ -492,16 +506,11 @@ class ReceptionistBoard(QWidget):
 
     def _roster_tooltip_of(self, index: QModelIndex | QPersistentModelIndex) -> str | None:
         """Return a roster row's tooltip: the member, the booking and its last change."""
-        key = self.roster_order.index(index.row(), 0).data(KeyRole) if index.isValid() else None
-        row = self.roster.row_of(key) if isinstance(key, str) else None
-        tip = None if row is None else self.roster.cell(row, 0, Qt.ItemDataRole.ToolTipRole)
-        return tip if isinstance(tip, str) else None
+        return tooltip_of(self.roster, model_row(self.roster_order, self.roster, index))
 
     def _tooltip_of(self, index: QModelIndex | QPersistentModelIndex) -> str | None:
         """Return a board row's tooltip: every detail of its class."""
-        row = self._board_row(index)
-        tip = None if row is None else self.board.cell(row, 0, Qt.ItemDataRole.ToolTipRole)
-        return tip if isinstance(tip, str) else None
+        return tooltip_of(self.board, self._board_row(index))
 
     def select_class(self, class_id: str) -> bool:
         """Select a class on the board; return whether it is shown."""
