@@ -97,6 +97,22 @@ def test_the_running_and_next_rows_are_tinted_and_badged_and_tell_their_details(
 
     assert (tint(0), tint(1), tint(2)) == (tints[NOW], tints[NEXT], None)
     assert board.time_delegate.row_marks == {0: NOW, 1: NEXT}
+    # A second class running since the same time is marked and tinted too.
+    twin = {
+        "title": "Core",
+        "location": "Central",
+        "room": "C",
+        "instructor_id": "i2",
+        "starts_at": NOON.replace(minute=0).isoformat(),
+        "duration_min": 60,
+        "capacity": 8,
+    }
+    gym.put(Topic.CLASSES, "c9", dumps(twin))
+    assert board.marks() == {"c1": NOW, "c9": NOW, "c2": NEXT}
+    assert sorted(board.time_delegate.row_marks.values()) == [NEXT, NOW, NOW]
+    assert [tint(r) for r in range(4)] == [tints[NOW], tints[NOW], tints[NEXT], None]
+    gym.put(Topic.CLASSES, "c9", None)
+    assert [tint(r) for r in range(3)] == [tints[NOW], tints[NEXT], None]
     # The key columns are larger, through the painted copy's font role.
     title_font = board.proxy.index(0, ClassBoardModel.CLASS).data(Qt.ItemDataRole.FontRole)
     assert title_font.pointSizeF() > board.table.font().pointSizeF()
