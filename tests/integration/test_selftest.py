@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -179,6 +180,51 @@ def test_an_interrupt_mid_run_stops_everything(signum: signal.Signals) -> None:
         assert lines[-1] == f"self-test: interrupted by {signum.name} at simulate", lines
         assert pid in watcher.seen
         assert watcher.alive() == []
+
+
+def test_a_forced_exit_kills_the_broker_and_says_so() -> None:
+    # What the watchdog (or a second signal) runs, in a process of its own: os._exit.
+    code = """
+import signal, subprocess, sys
+from pathlib import Path
+from types import SimpleNamespace
+from gymdesk.app.selftest import SelfTestOptions, _Run
+broker = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+print(broker.pid, flush=True)
+run = _Run(SelfTestOptions(), sys.stdout, Path("."))
+run.broker = SimpleNamespace(pid=broker.pid)
+run.interrupted = signal.SIGTERM
+run.force_exit()
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    broker_pid_line, said = result.stdout.splitlines()
+    assert result.returncode == 128 + signal.SIGTERM, result.stderr
+    assert said == "self-test: interrupted by SIGTERM, forced exit"
+    deadline = time.monotonic() + 10
+    while psutil.pid_exists(int(broker_pid_line)) and time.monotonic() < deadline:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            if psutil.Process(int(broker_pid_line)).status() == psutil.STATUS_ZOMBIE:
+                break
+        time.sleep(0.05)
+    assert not psutil.pid_exists(int(broker_pid_line)) or (
+        psutil.Process(int(broker_pid_line)).status() == psutil.STATUS_ZOMBIE
+    )
+
+
+def test_a_cleanup_that_hangs_is_ended_by_the_watchdog(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gymdesk.app import selftest as selftest_module
+
+    monkeypatch.setattr(selftest_module, "FORCE_EXIT_AFTER_S", 0.05)
+    run = selftest_module._Run(selftest_module.SelfTestOptions(), sys.stdout, tmp_path)
+    forced = threading.Event()
+    monkeypatch.setattr(run, "force_exit", forced.set)
+    run.on_signal(signal.SIGTERM)  # the first signal arms the watchdog...
+    assert run.interrupted is signal.SIGTERM
+    assert forced.wait(5)  # ...which fires when the cleanup does not end in time
 
 
 def test_version_comes_from_the_package_metadata() -> None:
