@@ -369,3 +369,51 @@ def watch_delivery(
     watcher = _Watcher()
     target.installEventFilter(watcher)
     return watcher
+
+
+class FetchAnswers:
+    """Counts the broker's answers for the bookings partitions, and the empty ones that
+    say a record is there: a high watermark past the asked offset, and no records.
+
+    A Kafka broker advances the high watermark only once a record can be fetched; the
+    embedded broker was seen not to (docs/performance.md). Benchmark only: it wraps
+    ``AIOKafkaClient.send`` for the run.
+    """
+
+    def __init__(self) -> None:
+        self.answers = 0
+        self.empty_behind = 0
+        self.counting = False
+        from aiokafka.client import AIOKafkaClient
+
+        self._client_type = AIOKafkaClient
+        self._original = AIOKafkaClient.send
+        me = self
+
+        async def counted(client: Any, node_id: Any, request: Any, *a: Any, **k: Any) -> Any:
+            response = await me._original(client, node_id, request, *a, **k)
+            if me.counting and type(request).__name__.startswith("FetchRequest"):
+                me._count(request, response)
+            return response
+
+        AIOKafkaClient.send = counted
+
+    def _count(self, request: Any, response: Any) -> None:
+        """Count one fetch's answers for the bookings partitions."""
+        asked = {
+            (topic, partition): offset
+            for topic, partitions in request.topics
+            for partition, offset, _max_bytes in partitions
+        }
+        for topic, partitions in response.topics:
+            if not topic.endswith(Topic.BOOKINGS):
+                continue
+            for partition, _error, highwater, *rest in partitions:
+                self.answers += 1
+                offset = asked.get((topic, partition))
+                if offset is not None and highwater > offset and not rest[-1]:
+                    self.empty_behind += 1
+
+    def close(self) -> None:
+        """Put ``AIOKafkaClient.send`` back."""
+        self._client_type.send = self._original  # type: ignore[method-assign]

@@ -27,7 +27,17 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _common import PREFIX, GymShape, child, child_env, fill_broker, machine, percentile, pin
+from _common import (
+    PREFIX,
+    FetchAnswers,
+    GymShape,
+    child,
+    child_env,
+    fill_broker,
+    machine,
+    percentile,
+    pin,
+)
 
 from gymdesk.domain.contract import Topic
 
@@ -99,11 +109,13 @@ def main() -> None:
     from gymdesk.sim.broker import EmbeddedBroker
 
     out: list[float] = []
+    answers = FetchAnswers()
     with EmbeddedBroker() as broker:
         asyncio.run(fill_broker(broker.bootstrap_servers, GymShape(), args.preload))
         if args.split_cores:
             pin(broker.pid or 0, {0})
             pin(0, {1})
+        answers.counting = True
         if args.qasync:
             import qasync
             from PySide6.QtWidgets import QApplication
@@ -129,6 +141,10 @@ def main() -> None:
         f"produce -> consumed ({how or 'asyncio, bookings only, shared cores'}): n={len(out):,} "
         f"p50 {percentile(out, 0.5):.1f} ms, p99 {percentile(out, 0.99):.1f} ms, "
         f"max {max(out, default=0):.1f} ms"
+    )
+    print(
+        f"the broker's answers for the bookings partitions: {answers.answers:,}, of which "
+        f"{answers.empty_behind:,} empty though their high watermark was past the asked offset"
     )
 
 

@@ -44,6 +44,7 @@ import msgspec
 import psutil
 from _common import (
     PREFIX,
+    FetchAnswers,
     GymShape,
     LoopTicker,
     booking_value,
@@ -267,6 +268,7 @@ async def measure(bootstrap: str, state_dir: Path, args: argparse.Namespace) -> 
     """Open the desk, wait until live, run the producer, collect the latencies."""
     desk = make_desk(bootstrap, state_dir)
     probe = Probe(desk)
+    answers = FetchAnswers()
     ticker = LoopTicker()
     saved = asyncio.Event()
     saves: list[tuple[float, float]] = []  # (begun, done) of each snapshot save, Unix s
@@ -309,6 +311,7 @@ async def measure(bootstrap: str, state_dir: Path, args: argparse.Namespace) -> 
         run_started = time.perf_counter()
         probe.applied_at.clear()
         probe.to_paint.clear()
+        answers.counting = True
         ticker.start()
         argv = [
             sys.executable,
@@ -356,8 +359,11 @@ async def measure(bootstrap: str, state_dir: Path, args: argparse.Namespace) -> 
             "paints": probe.paints,
             "loop": ticker.summary(),
             "booking_rows": len(desk.state.tables[Topic.BOOKINGS]),
+            "fetch_answers": answers.answers,
+            "empty_behind": answers.empty_behind,
         }
     finally:
+        answers.close()
         await ticker.stop()
         await desk.stop()
 
@@ -429,6 +435,11 @@ def report(fig: dict[str, Any], args: argparse.Namespace) -> None:
     print(
         f"never signalled {fig['never_signalled']}, never painted {fig['never_painted']}; "
         f"{fig['model_signals']} model signals, {fig['paints']} viewport paints"
+    )
+    print(
+        f"the broker's answers for the bookings partitions: {fig['fetch_answers']:,}, of which "
+        f"{fig['empty_behind']:,} empty though their high watermark was past the asked offset "
+        "(a record it knows of and did not return; a Kafka broker gives none of these)"
     )
     loop = fig["loop"]
     print(
