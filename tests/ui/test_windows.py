@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
+from typing import TypeVar
 
 import pytest
 from PySide6.QtCore import QEvent, QSettings, Qt
 from PySide6.QtGui import QGuiApplication, QHelpEvent
-from PySide6.QtWidgets import QApplication, QSystemTrayIcon, QToolTip
+from PySide6.QtWidgets import QApplication, QSystemTrayIcon, QToolTip, QWidget
 from pytestqt.qtbot import QtBot
 
 from gymdesk.domain.contract import Topic
@@ -31,11 +32,21 @@ from tests.unit.domain.records import booking_json, dumps
 pytestmark = pytest.mark.qt_log_ignore("does not support propagateSizeHints")
 
 NOON = now_local().replace(hour=12, minute=10)
+W = TypeVar("W", bound=QWidget)
 
 
 def clock() -> datetime:
     """A fixed 'now': 12:10 today, so nothing crosses midnight."""
     return NOON
+
+
+def shown(qtbot: QtBot, widget: W, size: tuple[int, int]) -> W:
+    """Show a view at ``size`` on screen (offscreen) and return it once it is exposed."""
+    qtbot.addWidget(widget)
+    widget.resize(*size)
+    widget.show()
+    qtbot.waitExposed(widget)
+    return widget
 
 
 def board_rows(board: ReceptionistBoard) -> list[tuple[str, str, str]]:
@@ -84,11 +95,7 @@ def test_receptionist_board_shows_todays_classes_in_order(
 def test_the_running_and_next_rows_are_tinted_and_badged_and_tell_their_details(
     qtbot: QtBot, bridge: StateBridge, gym: Feeder
 ) -> None:
-    board = ReceptionistBoard(bridge, clock=clock)
-    qtbot.addWidget(board)
-    board.resize(1400, 800)
-    board.show()
-    qtbot.waitExposed(board)
+    board = shown(qtbot, ReceptionistBoard(bridge, clock=clock), (1400, 800))
     tints = row_tints(LIGHT)
     background = Qt.ItemDataRole.BackgroundRole
 
@@ -179,11 +186,7 @@ def test_a_booking_changes_exactly_its_row(qtbot: QtBot, bridge: StateBridge, gy
 def test_with_nobody_chosen_the_chart_reads_the_two_weeks_dates(
     qtbot: QtBot, bridge: StateBridge, gym: Feeder
 ) -> None:
-    page = InstructorPage(bridge, clock=clock)
-    qtbot.addWidget(page)
-    page.resize(1200, 800)
-    page.show()
-    qtbot.waitExposed(page)
+    page = shown(qtbot, InstructorPage(bridge, clock=clock), (1200, 800))
     left, right = page.plot.getViewBox().viewRange()[0]
     today = clock().date()
     monday = datetime.combine(today - timedelta(days=today.weekday()), time.min, tzinfo=ZONE)
@@ -221,11 +224,7 @@ def test_instructor_page_lists_my_classes_and_totals(
 def test_wallboard_figures_are_large_and_scale(
     qtbot: QtBot, bridge: StateBridge, gym: Feeder, settings: QSettings
 ) -> None:
-    window = MainWindow(bridge, "wallboard", settings)
-    qtbot.addWidget(window)
-    window.resize(1920, 1080)
-    window.show()
-    qtbot.waitExposed(window)
+    window = shown(qtbot, MainWindow(bridge, "wallboard", settings), (1920, 1080))
     wallboard = window.view
     assert isinstance(wallboard, Wallboard)
     assert wallboard.figure_px >= 48
