@@ -157,16 +157,27 @@ def decode_value(topic: Topic, value: bytes) -> Row:
     except msgspec.ValidationError as exc:
         raise RejectedRecord(_reason(str(exc))) from None
     except msgspec.DecodeError as exc:
+        if "UTF-8" in str(exc):
+            # msgspec 0.23 says "Invalid UTF-8 encoded string", with no position.
+            raise RejectedRecord(_invalid_utf8(value, None)) from None
         raise RejectedRecord(_reason(f"not JSON: {exc}")) from None
     except UnicodeDecodeError as exc:
-        # msgspec raises this (not a DecodeError) for bad UTF-8 inside a JSON string, with
-        # a position inside that string: report the position in the record instead.
-        try:
-            value.decode("utf-8")
-            position = exc.start
-        except UnicodeDecodeError as whole:
-            position = whole.start
-        raise RejectedRecord(f"not JSON: invalid UTF-8 at byte {position}") from None
+        # Older msgspec raises this (not a DecodeError) for bad UTF-8 inside a JSON string,
+        # with a position inside that string: report the position in the record instead.
+        raise RejectedRecord(_invalid_utf8(value, exc.start)) from None
+
+
+def _invalid_utf8(value: bytes, fallback: int | None) -> str:
+    """Say where a value stops being UTF-8, as a byte position in the whole record."""
+    try:
+        value.decode("utf-8")
+    except UnicodeDecodeError as whole:
+        return f"not JSON: invalid UTF-8 at byte {whole.start}"
+    return (
+        "not JSON: invalid UTF-8"
+        if fallback is None
+        else f"not JSON: invalid UTF-8 at byte {fallback}"
+    )
 
 
 def encode_row(row: Row) -> bytes:
