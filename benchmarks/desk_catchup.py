@@ -60,6 +60,7 @@ from _common import (
     fill_broker,
     machine,
     make_desk,
+    throttle_first,
 )
 
 from gymdesk.domain.contract import Topic
@@ -187,6 +188,7 @@ def instrument(desk: Any, timeline: Timeline, callbacks: CallbackTimer, paints: 
 
     watcher = FrameWatcher()
     desk.window.installEventFilter(watcher)
+    throttle_first(desk.window)
     paint_type = QEvent.Type.Paint
 
     class PaintWatcher(QObject):

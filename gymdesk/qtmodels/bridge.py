@@ -1,6 +1,8 @@
-"""The bridge between the reader and the models: merged changes out at a screen's pace."""
+"""The bridge between the reader and the models: merged changes out, a turn of the loop later."""
 
 from __future__ import annotations
+
+from typing import Final
 
 from PySide6.QtCore import QAbstractEventDispatcher, QObject, QTimer, Signal
 
@@ -8,15 +10,25 @@ from gymdesk.domain.changes import Changes
 from gymdesk.domain.pacing import PassBudget
 from gymdesk.domain.state import GymState
 from gymdesk.domain.status import Phase, ReaderStatus
-from gymdesk.qtmodels.throttle import CATCH_UP_INTERVAL_MS, DEFAULT_INTERVAL_MS, Throttle
+from gymdesk.qtmodels.throttle import Throttle
+
+LIVE_INTERVAL_MS: Final = 0
+"""Live, the models hear of every applied fetch on the loop's next turn: a booking reaches
+its row's ``dataChanged`` a millisecond after it is applied. Painting is what a stream of
+changes must not repeat every turn, and the window's repaint throttle sees to that
+(``gymdesk.ui.repaint``). The throttle's slow factor still spaces flushes that take long."""
+CATCH_UP_INTERVAL_MS: Final = 250
+"""While a backlog catches up, at most 4 flushes a second: the screen shows a progress bar,
+and each flush of a catch-up sets off the models' slices and a repaint, which share passes
+of the loop with the reader (``benchmarks/desk_catchup.py``)."""
 
 
 class StateBridge(QObject):
-    """Owns the state; merges the reader's changes and re-emits them throttled.
+    """Owns the state; merges the reader's changes and re-emits them, throttled.
 
-    The reader applies records to the state as they come; the models only learn of them
-    at the next flush, from their own cached rows, so a view never sees a row count that
-    disagrees with the signals it was sent.
+    The reader applies records to the state as they come; the models learn of them at the
+    next flush (live: the loop's next turn) and update their own cached rows, so a view
+    never sees a row count that disagrees with the signals it was sent.
 
     A flush never runs inside ``on_changes``: the reader calls it in the middle of a slice
     of its work, and the models' reconcile after a big batch takes milliseconds of its
@@ -40,7 +52,7 @@ class StateBridge(QObject):
     def __init__(
         self,
         state: GymState,
-        interval_ms: int = DEFAULT_INTERVAL_MS,
+        interval_ms: int = LIVE_INTERVAL_MS,
         parent: QObject | None = None,
         *,
         catch_up_interval_ms: int = CATCH_UP_INTERVAL_MS,

@@ -4,10 +4,10 @@ A lone change shows without delay; a burst of changes costs one more call at the
 the interval, never a queue of them. The arguments are not kept: the callback reads
 whatever is current when it runs (the bridge keeps its own merged report).
 
-The interval is short (a live change should reach the screen well within 50 ms) but
-stretches after a slow call: the quiet time after a call is at least ``slow_factor`` times
-what the call took, so a flush that touched everything (a catch-up) cannot take more than
-a share of the loop however often changes arrive.
+The quiet time after a call is at least the interval, and stretches after a slow call:
+at least ``slow_factor`` times what the call took, so a call that touched everything (a
+catch-up's flush, a repaint of the whole window) cannot take more than a share of the loop
+however often it is asked for.
 """
 
 from __future__ import annotations
@@ -17,13 +17,6 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QTimer
 
-DEFAULT_INTERVAL_MS = 25
-"""At most 40 screen updates a second: a change waits 25 ms at most (measured in
-``benchmarks/live_latency.py``: at 50 ms the wait alone broke a 50 ms p99 target)."""
-CATCH_UP_INTERVAL_MS = 250
-"""While a backlog catches up, at most 4 screen updates a second: the screen shows a
-progress bar, and each flush of a catch-up sets off the models' slices and a repaint,
-which share passes of the loop with the reader (``benchmarks/desk_catchup.py``)."""
 DEFAULT_SLOW_FACTOR = 4
 """Quiet time after a call, as a multiple of the call's duration: at most 20% of the loop."""
 
@@ -34,7 +27,7 @@ class Throttle(QObject):
     def __init__(
         self,
         callback: Callable[[], object],
-        interval_ms: int = DEFAULT_INTERVAL_MS,
+        interval_ms: int,
         parent: QObject | None = None,
         *,
         slow_factor: float = DEFAULT_SLOW_FACTOR,

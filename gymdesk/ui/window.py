@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from gymdesk.domain.alerts import EVERY_CLASS, AlertScope
 from gymdesk.qtmodels.bridge import StateBridge
 from gymdesk.ui.rejected import RejectedDialog
+from gymdesk.ui.repaint import RepaintThrottle
 from gymdesk.ui.resources import app_icon
 from gymdesk.ui.status import ConnectionIndicator, StaleBanner
 from gymdesk.ui.theme import apply_theme, theme_for_role
@@ -114,6 +115,8 @@ class MainWindow(QMainWindow):
         self._view_state_pending = False
         self.setWindowIcon(app_icon())
         self.setMinimumSize(800, 500)
+        # The models follow every record at once; the window paints at most 40 times a second.
+        self.repaints = RepaintThrottle(self)
         # The theme's font must be in place before any widget exists: once a style sheet
         # has polished a widget, a later application font no longer reaches it.
         self._apply_theme(self.role)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from PySide6.QtCore import QCoreApplication
 from pytestqt.qtbot import QtBot
 
 from gymdesk.domain.changes import Changes, View
@@ -37,7 +38,8 @@ def test_first_report_is_emitted_on_the_next_turn_of_the_loop(
     assert not bridge.pending
 
 
-def test_a_burst_is_merged_into_one_trailing_emission(qtbot: QtBot, bridge: StateBridge) -> None:
+def test_a_burst_is_merged_into_one_trailing_emission(qtbot: QtBot, state: GymState) -> None:
+    bridge = StateBridge(state, 50)
     emitted: list[Changes] = []
     bridge.changes_applied.connect(emitted.append)
     bridge.on_changes(touched(View.CLASSES, "c0"))
@@ -102,6 +104,25 @@ def test_status_is_passed_on_at_once_and_remembered(qtbot: QtBot, bridge: StateB
     bridge.on_status(ReaderStatus(Phase.RECONNECTING, reason="broker unreachable"))
     assert bridge.status.phase is Phase.RECONNECTING
     assert bridge.last_confirmed == now
+
+
+def test_live_each_turn_of_reports_is_emitted_on_the_next_turn(bridge: StateBridge) -> None:
+    # Live, the models hear of every fetch at once; the window's repaints are what the
+    # throttle spaces (gymdesk.ui.repaint), not the models' signals.
+    emitted: list[Changes] = []
+    bridge.changes_applied.connect(emitted.append)
+    bridge.on_status(ReaderStatus(Phase.LIVE))
+    for n in range(5):
+        bridge.on_changes(touched(View.BOOKINGS, f"b{n}"))
+        # The quiet time after a flush is four times what it took (microseconds here): a
+        # few turns of the loop 2 ms later emit it, far short of any repaint interval.
+        time.sleep(0.002)
+        for _turn in range(3):
+            if len(emitted) == n + 1:
+                break
+            QCoreApplication.processEvents()
+        assert len(emitted) == n + 1
+    assert [c.keys(View.BOOKINGS) for c in emitted] == [{f"b{n}"} for n in range(5)]
 
 
 def test_flush_now_cancels_the_next_turn_flush(qtbot: QtBot, bridge: StateBridge) -> None:
