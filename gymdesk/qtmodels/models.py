@@ -481,7 +481,8 @@ class ClassBoardModel(KeyedTableModel[ClassView]):
     NUMERIC = frozenset({BOOKED, WAITLIST, CHECKED_IN})
 
     refreshed = Signal()
-    """Every class a flush touched is reconciled (maybe over a few turns of the loop)."""
+    """Every class a flush touched is reconciled (maybe over a few turns of the loop);
+    ``last_refreshed`` says which."""
 
     def __init__(self, bridge: StateBridge, parent: QObject | None = None) -> None:
         super().__init__(bridge, parent)
@@ -494,7 +495,17 @@ class ClassBoardModel(KeyedTableModel[ClassView]):
         self._slice_timer.setSingleShot(True)
         self._slice_timer.setInterval(0)
         self._slice_timer.timeout.connect(self._on_slice_timer_timeout)
+        self._last_refreshed: frozenset[str] | None = None
         self._populate()
+
+    @property
+    def last_refreshed(self) -> frozenset[str] | None:
+        """Return the classes the last ``refreshed`` reconciled (None: maybe every class).
+
+        Live, a flush touches a few classes: what follows the board (a banner, marks) need
+        look at those only, not at every class on each flush.
+        """
+        return self._last_refreshed
 
     @property
     def refreshing(self) -> bool:
@@ -514,6 +525,7 @@ class ClassBoardModel(KeyedTableModel[ClassView]):
             return
         if not self._queue and len(touched) <= SWEEP_CHUNK:
             self.refresh(touched)  # a few classes (live): reconciled now, in one pass
+            self._last_refreshed = frozenset(touched)
             self.refreshed.emit()
             return
         # Many: new classes first, in start order (appended block by block, neighbours in
@@ -556,6 +568,7 @@ class ClassBoardModel(KeyedTableModel[ClassView]):
             self._slice_timer.start()
         else:
             self._bridge.pacer.withdraw(self)
+            self._last_refreshed = None
             self.refreshed.emit()
 
     def _on_slice_timer_timeout(self) -> None:

@@ -44,7 +44,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gymdesk.domain.alerts import AlertScope, alert_line, upcoming_busy
+from gymdesk.domain.alerts import AlertScope, alert_line, in_window, upcoming_busy
 from gymdesk.domain.views import ClassView
 from gymdesk.qtmodels.bridge import StateBridge
 from gymdesk.qtmodels.format import format_day, format_time
@@ -156,6 +156,8 @@ class ReceptionistBoard(QWidget):
         self.proxy = ClassFilterProxy(self.mirror, self)
         self._tints = row_tints(LIGHT)
         self._marks: dict[str, str] = {}
+        self._mark_times: dict[str, tuple[datetime, datetime]] = {}  # as the marks saw them
+        self._known_locations: set[str] = set()
         # Cancelled bookings stay listed, greyed: still booked once, but not coming.
         self.roster = RosterModel(
             bridge,
@@ -369,6 +371,7 @@ class ReceptionistBoard(QWidget):
 
         self._scrolled = False
         self._busy_lines: list[str] = []
+        self._banner_ids: set[str] = set()
         self._auto_selected = False
         self._selecting = False
         self._follow_timer = QTimer(self)
@@ -445,6 +448,7 @@ class ReceptionistBoard(QWidget):
     def _refresh_locations(self) -> None:
         """Offer every location the board knows, keeping the choice."""
         known = self.board.locations()
+        self._known_locations = set(known)
         present = [self.location_combo.itemData(i) for i in range(1, self.location_combo.count())]
         if present == known or (self._wanted_location and set(known) < set(present)):
             return
@@ -571,6 +575,7 @@ class ReceptionistBoard(QWidget):
         now = self._clock()
         marks: dict[str, str] = {}
         row_marks: dict[int, str] = {}
+        times: dict[str, tuple[datetime, datetime]] = {}
         if self.day == now.astimezone(self.zone).date():
             next_start: datetime | None = None
             upcoming: list[tuple[int, str]] = []
@@ -580,6 +585,7 @@ class ReceptionistBoard(QWidget):
                 view = self.class_at(proxy.index(row, 0))
                 if view is None:
                     continue  # going: its row is about to leave the proxy too
+                times[view.id] = (view.starts_at, view.ends_at)
                 if view.starts_at <= now < view.ends_at:
                     marks[view.id] = row_marks[row] = NOW
                 elif view.starts_at > now:
@@ -589,6 +595,7 @@ class ReceptionistBoard(QWidget):
                         upcoming.append((row, view.id))
             for row, class_id in upcoming:
                 marks[class_id] = row_marks[row] = NEXT
+        self._mark_times = times
         changed = marks != self._marks or row_marks != self.time_delegate.row_marks
         if changed:
             # The tint is a background laid over the marked rows' cells in the mirror
@@ -651,7 +658,9 @@ class ReceptionistBoard(QWidget):
         now = self._clock()
         location = self.location()
         views = (v for v in self.board.items() if location is None or v.location == location)
-        lines = [alert_line(v, self.zone) for v in upcoming_busy(views, now, self.alert_window)]
+        busy = upcoming_busy(views, now, self.alert_window)
+        self._banner_ids = {v.id for v in busy}
+        lines = [alert_line(v, self.zone) for v in busy]
         if not lines:
             self._busy_lines = []
             self.busy_banner.hide()
@@ -734,12 +743,46 @@ class ReceptionistBoard(QWidget):
         """The board's classes are reconciled: locations, banner, marks and the roster title follow.
 
         They read the board's lines, so they wait for its last slice after a big flush.
+        Live, a flush touches a few classes and the models hear of every one (a booking a
+        turn at 500 a second): the locations, the banner and the marks, each a pass over
+        every class, are redone only when a touched class can change them. Rows that come,
+        go or move redo the marks anyway, and the mark timer redoes all with the time.
         """
-        self._refresh_locations()
-        self._update_banner()
-        self._update_marks()
+        keys = self.board.last_refreshed
+        views = None if keys is None else {key: self._board_view(key) for key in keys}
+        if views is None or any(
+            v is None or v.location not in self._known_locations for v in views.values()
+        ):
+            self._refresh_locations()
+        if views is None or self._banner_may_change(views):
+            self._update_banner()
+        if views is None or any(
+            key in self._mark_times
+            and (v is None or (v.starts_at, v.ends_at) != self._mark_times[key])
+            for key, v in views.items()
+        ):
+            self._update_marks()
         self._update_roster_title()
         self._update_empty()
+
+    def _board_view(self, key: str) -> ClassView | None:
+        """Return the board's cached line of a class, or None when it has no row."""
+        row = self.board.row_of(key)
+        return None if row is None else self.board.class_view_at(row)
+
+    def _banner_may_change(self, views: dict[str, ClassView | None]) -> bool:
+        """Return whether a touched class is on the banner or belongs on it now."""
+        now, location = self._clock(), self.location()
+        return any(
+            key in self._banner_ids
+            or (
+                view is not None
+                and view.busy
+                and in_window(view, now, self.alert_window)
+                and (location is None or view.location == location)
+            )
+            for key, view in views.items()
+        )
 
     def _on_mark_timer_timeout(self) -> None:
         """Time moves the now/next marks, the banner, and (past midnight) the day."""
@@ -750,6 +793,7 @@ class ReceptionistBoard(QWidget):
             was_today = self.day == self._known_today
             self._known_today = today
             self.set_day(today if was_today else self.day)
+        self._refresh_locations()  # a class that moved away may have left a location empty
         self._update_marks()
         self._update_banner()
 

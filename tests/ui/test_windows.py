@@ -172,6 +172,50 @@ def test_receptionist_roster_search_and_busy_banner(
     assert "13:00 Yoga Flow (B) — 18/20" in board.banner_text()
 
 
+def test_live_changes_keep_banner_marks_and_locations_right(
+    qtbot: QtBot, bridge: StateBridge, gym: Feeder
+) -> None:
+    # Live, the board redoes these only when a touched class can change them: each step
+    # checks that what had to change did, and what had not, stayed.
+    board = ReceptionistBoard(bridge, clock=clock)
+    qtbot.addWidget(board)
+    gym.live()
+    for n in range(4, 21):  # Yoga Flow at 13:00 to 18/20: busy
+        gym.put(Topic.MEMBERS, f"m{n}", dumps({"name": f"Member {n}"}))
+        gym.put(Topic.BOOKINGS, f"b{n}", booking_json("c2", "booked", member_id=f"m{n}"))
+    assert "13:00 Yoga Flow (B) — 18/20" in board.banner_text()
+    gym.put(Topic.BOOKINGS, "b21", booking_json("c2", "booked", member_id="m1"))
+    assert "13:00 Yoga Flow (B) — 19/20" in board.banner_text()
+    gym.put(Topic.BOOKINGS, "b22", booking_json("c3", "booked", member_id="m2"))
+    assert "13:00 Yoga Flow (B) — 19/20" in board.banner_text()
+    for n in range(4, 11):  # cancellations: 12/20, no longer busy
+        gym.put(Topic.BOOKINGS, f"b{n}", booking_json("c2", "cancelled", member_id=f"m{n}"))
+    assert board.banner_text() == ""
+    assert board.marks() == {"c1": "now", "c2": "next"}
+
+    def boxfit(starts: datetime, location: str) -> bytes:
+        return dumps(
+            {
+                "title": "Boxfit",
+                "location": location,
+                "room": "Hall",
+                "instructor_id": "i1",
+                "starts_at": starts.isoformat(),
+                "duration_min": 60,
+                "capacity": 12,
+            }
+        )
+
+    thirteen = NOON.replace(hour=13, minute=0)
+    gym.put(Topic.CLASSES, "c3", boxfit(thirteen, "North"))  # 14:00 -> 13:00: next too
+    assert board.marks() == {"c1": "now", "c2": "next", "c3": "next"}
+    locations = [board.location_combo.itemText(i) for i in range(board.location_combo.count())]
+    assert locations == ["All locations", "Central", "North"]
+    gym.put(Topic.CLASSES, "c3", boxfit(thirteen, "West"))  # a new location
+    locations = [board.location_combo.itemText(i) for i in range(board.location_combo.count())]
+    assert locations == ["All locations", "Central", "West"]
+
+
 def test_a_booking_changes_exactly_its_row(qtbot: QtBot, bridge: StateBridge, gym: Feeder) -> None:
     board = ReceptionistBoard(bridge, clock=clock)
     qtbot.addWidget(board)
