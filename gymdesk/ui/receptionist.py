@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
 from typing import Any, Final
 
@@ -371,7 +371,7 @@ class ReceptionistBoard(QWidget):
 
         self._scrolled = False
         self._busy_lines: list[str] = []
-        self._banner_ids: set[str] = set()
+        self._banner_views: dict[str, ClassView] = {}  # the classes on the banner
         self._auto_selected = False
         self._selecting = False
         self._follow_timer = QTimer(self)
@@ -648,18 +648,29 @@ class ReceptionistBoard(QWidget):
         """Return the now/next marks (class id -> "now" or "next")."""
         return dict(self._marks)
 
-    def _update_banner(self) -> None:
+    def _update_banner(self, touched: dict[str, ClassView | None] | None = None) -> None:
         """Warn about busy classes starting within the alert window at this location.
 
         It reads the board model's lines, refreshed just before (the model follows the
         bridge first): no class line is rebuilt from the state here, and the banner's text
-        is only laid out again when its lines changed.
+        is only laid out again when its lines changed. Given the ``touched`` classes'
+        lines (live), only those are looked at; the others are as they were.
         """
         now = self._clock()
         location = self.location()
-        views = (v for v in self.board.items() if location is None or v.location == location)
+        if touched is None:
+            views: Iterable[ClassView] = (
+                v for v in self.board.items() if location is None or v.location == location
+            )
+        else:
+            shown = dict(self._banner_views)
+            for key, view in touched.items():
+                shown.pop(key, None)
+                if view is not None and (location is None or view.location == location):
+                    shown[key] = view
+            views = shown.values()
         busy = upcoming_busy(views, now, self.alert_window)
-        self._banner_ids = {v.id for v in busy}
+        self._banner_views = {v.id: v for v in busy}
         lines = [alert_line(v, self.zone) for v in busy]
         if not lines:
             self._busy_lines = []
@@ -754,8 +765,10 @@ class ReceptionistBoard(QWidget):
             v is None or v.location not in self._known_locations for v in views.values()
         ):
             self._refresh_locations()
-        if views is None or self._banner_may_change(views):
+        if views is None:
             self._update_banner()
+        elif self._banner_may_change(views):
+            self._update_banner(views)
         if views is None or any(
             key in self._mark_times
             and (v is None or (v.starts_at, v.ends_at) != self._mark_times[key])
@@ -774,7 +787,7 @@ class ReceptionistBoard(QWidget):
         """Return whether a touched class is on the banner or belongs on it now."""
         now, location = self._clock(), self.location()
         return any(
-            key in self._banner_ids
+            key in self._banner_views
             or (
                 view is not None
                 and view.busy

@@ -188,8 +188,16 @@ def test_live_changes_keep_banner_marks_and_locations_right(
     assert "13:00 Yoga Flow (B) — 19/20" in board.banner_text()
     gym.put(Topic.BOOKINGS, "b22", booking_json("c3", "booked", member_id="m2"))
     assert "13:00 Yoga Flow (B) — 19/20" in board.banner_text()
+    for n in range(23, 32):  # Boxfit at 14:00 to 10/12: busy too, and on the banner
+        gym.put(Topic.BOOKINGS, f"b{n}", booking_json("c3", "booked", member_id=f"m{n - 19}"))
+    assert "13:00 Yoga Flow (B) — 19/20" in board.banner_text()
+    assert "14:00 Boxfit (Hall) — 10/12" in board.banner_text()
     for n in range(4, 11):  # cancellations: 12/20, no longer busy
         gym.put(Topic.BOOKINGS, f"b{n}", booking_json("c2", "cancelled", member_id=f"m{n}"))
+    assert "Yoga Flow" not in board.banner_text()
+    assert "14:00 Boxfit (Hall) — 10/12" in board.banner_text()
+    for n in range(23, 32):
+        gym.put(Topic.BOOKINGS, f"b{n}", booking_json("c3", "cancelled", member_id=f"m{n - 19}"))
     assert board.banner_text() == ""
     assert board.marks() == {"c1": "now", "c2": "next"}
 
