@@ -184,6 +184,46 @@ def test_an_incremental_save_writes_updates_and_deletes(tmp_path: Path) -> None:
     assert list(back.class_views()) == list(state.class_views())
 
 
+def test_an_incremental_save_in_many_slices_writes_every_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Changed keys are listed, and written rows freed, a slice per step of the loop: with
+    # slices of 7, every boundary case (a last slice short, an exact fit) is crossed.
+    monkeypatch.setattr(snapshot_module, "_STEP_KEYS", 7)
+    state, path = gym(), tmp_path / "snap.sqlite"
+    freed: list[int] = []
+
+    async def save_twice() -> None:
+        store = SnapshotStore(path)
+        store.slice_budget_s = 0.0  # a step of the loop after every slice
+        free = store._free
+
+        async def watched_free(lists: list[list[object]]) -> None:
+            await free(lists)
+            freed.extend(len(items) for items in lists)
+
+        store._free = watched_free  # type: ignore[method-assign]
+        try:
+            await store.save(state, "cluster-1", {})
+            changes = Changes()
+            for b in range(0, 700, 3):  # 234 updates
+                value = booking_json(f"c{b % 10}", "no_show", member_id=f"m{b % 50}")
+                state.apply(Topic.BOOKINGS, f"b{b}".encode(), value, 0, 0, changes)
+            for b in range(1, 141, 2):  # 70 deletes
+                state.apply(Topic.BOOKINGS, f"b{b}".encode(), None, 0, 0, changes)
+            stats = await store.save(state, "cluster-1", {})
+            assert stats.rows >= 234 + 70 - 24  # (a key updated, then deleted, may count twice)
+        finally:
+            store.close()
+
+    run(save_twice())
+    assert freed
+    assert not any(freed)  # every list of keys and rows emptied after its write
+    back, _ = restored(path)
+    assert dict(back.tables[Topic.BOOKINGS]) == dict(state.tables[Topic.BOOKINGS])
+    assert list(back.class_views()) == list(state.class_views())
+
+
 def put_one_by_one(path: Path) -> GymState:
     """Load a snapshot file the plain way: each saved row decoded and ``put`` alone."""
     state = GymState(StateSettings(prefix=PREFIX, period=PERIOD))
