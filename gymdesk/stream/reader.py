@@ -18,6 +18,7 @@ import logging
 import random
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any, Final
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -39,12 +40,6 @@ log = logging.getLogger(__name__)
 SLICE_BUDGET_S: Final = 0.002
 # Records per fetch, applied in one go (a few milliseconds at most: a slice).
 FETCH_MAX_RECORDS: Final = 500
-# Bytes a fetch answer may hold, per partition and in all. aiokafka reads an answer and
-# decodes its frame in one step of the loop: with its defaults (1 MiB a partition, 50 MiB
-# in all) a catch-up answer of several MiB took one step of up to 48 ms on the loop's
-# thread (benchmarks/desk_catchup.py). Smaller answers cost round trips, not throughput.
-MAX_PARTITION_FETCH_BYTES: Final = 256 * 1024
-FETCH_MAX_BYTES: Final = 1024 * 1024
 STATUS_INTERVAL_S: Final = 0.1
 
 # Errors that no retry will mend: the user must change a setting.
@@ -114,6 +109,23 @@ class Backoff:
         return wait
 
 
+@dataclass(frozen=True)
+class FetchBytes:
+    """How many bytes one fetch answer may hold: per partition and in all."""
+
+    per_partition: int
+    total: int
+
+
+WINDOW_FETCH_BYTES: Final = FetchBytes(per_partition=256 * 1024, total=1024 * 1024)
+"""For a reader that shares its loop with a window. aiokafka reads an answer and decodes
+it in one step of the loop: with its defaults (1 MiB a partition, 50 MiB in all) a
+catch-up answer of several MiB took single steps of 16-48 ms, and with 4 MiB in all still
+up to 34 ms; with these, 2-10 ms (``benchmarks/desk_catchup.py``, docs/performance.md).
+The cost is round trips: headless, these answers caught up ~15% slower
+(``benchmarks/catchup.py``), so a reader without a window keeps aiokafka's defaults."""
+
+
 class ChangelogReader:
     """Reads the contract topics into a GymState and reports changes and status."""
 
@@ -131,8 +143,10 @@ class ChangelogReader:
         probe_timeout_s: float = 3.0,
         slice_budget_s: float = SLICE_BUDGET_S,
         pacer: PassBudget | None = None,
+        fetch_bytes: FetchBytes | None = None,
     ) -> None:
         self.connection = connection
+        self.fetch_bytes = fetch_bytes  # None: aiokafka's own limits
         self.state = state
         self.snapshot = snapshot
         self._on_changes = on_changes or (lambda _changes: None)
@@ -291,14 +305,18 @@ class ChangelogReader:
 
     def _consumer(self, kwargs: dict[str, Any]) -> AIOKafkaConsumer:
         """Build the consumer: no group, no commits, no silent offset reset."""
+        if self.fetch_bytes is not None:
+            kwargs = {
+                **kwargs,
+                "max_partition_fetch_bytes": self.fetch_bytes.per_partition,
+                "fetch_max_bytes": self.fetch_bytes.total,
+            }
         return AIOKafkaConsumer(
             **kwargs,
             group_id=None,
             enable_auto_commit=False,
             auto_offset_reset="none",
             fetch_max_wait_ms=self.connection.fetch_max_wait_ms,
-            max_partition_fetch_bytes=MAX_PARTITION_FETCH_BYTES,
-            fetch_max_bytes=FETCH_MAX_BYTES,
             metadata_max_age_ms=30_000,
         )
 

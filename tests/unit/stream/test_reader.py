@@ -11,7 +11,7 @@ from gymdesk.domain.contract import Topic
 from gymdesk.domain.state import GymState, StateSettings
 from gymdesk.domain.status import Phase, ReaderStatus
 from gymdesk.stream import snapshot as snapshot_module
-from gymdesk.stream.reader import Backoff, ChangelogReader
+from gymdesk.stream.reader import WINDOW_FETCH_BYTES, Backoff, ChangelogReader
 from gymdesk.stream.settings import ConnectionSettings
 from gymdesk.stream.snapshot import SnapshotStore
 from tests.conftest import run
@@ -74,3 +74,23 @@ def test_the_snapshot_is_shown_as_it_loads_and_nothing_is_read_before_it_is_in(
     assert statuses[-1].phase is Phase.STOPPED
     assert list(state.class_views()) == list(original.class_views())
     assert list(state.instructor_views()) == list(original.instructor_views())
+
+
+def test_a_reader_beside_a_window_asks_for_small_fetch_answers() -> None:
+    # aiokafka decodes a whole answer in one step of the loop: beside a window, answers
+    # are kept small; headless, aiokafka's own (larger, faster) limits stay.
+    state = GymState(StateSettings(prefix=PREFIX, period=PERIOD))
+    connection = ConnectionSettings(bootstrap_servers="127.0.0.1:9")
+
+    async def consumers() -> list[tuple[int, int]]:
+        found = []
+        for fetch_bytes in (WINDOW_FETCH_BYTES, None):
+            reader = ChangelogReader(connection, state, fetch_bytes=fetch_bytes)
+            consumer = reader._consumer(connection.client_kwargs())
+            found.append((consumer._max_partition_fetch_bytes, consumer._fetch_max_bytes))
+            await consumer.stop()
+        return found
+
+    small, default = run(consumers())
+    assert small == (256 * 1024, 1024 * 1024)
+    assert default == (1024 * 1024, 50 * 1024 * 1024)
