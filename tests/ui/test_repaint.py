@@ -54,6 +54,15 @@ def shown_window(qtbot: QtBot) -> tuple[QWidget, QLabel, RepaintThrottle, PaintL
     return window, label, throttle, log
 
 
+def hold_a_change(qtbot: QtBot, throttle: RepaintThrottle, log: PaintLog) -> None:
+    """Paint "1" at once, then set "2" within the interval: its repaint is held back."""
+    log.label.setText("1")
+    qtbot.waitUntil(lambda: len(log.painted) == 1, timeout=INTERVAL_MS // 2)
+    log.label.setText("2")
+    qtbot.wait(10)
+    assert throttle.throttle.pending
+
+
 def test_a_lone_change_paints_in_the_same_turn(qtbot: QtBot) -> None:
     _window, label, throttle, log = shown_window(qtbot)
     label.setText("1")
@@ -83,12 +92,8 @@ def test_a_stream_of_changes_paints_once_per_interval_with_the_latest_state(
 
 
 def test_flush_paints_a_held_change_now(qtbot: QtBot) -> None:
-    _window, label, throttle, log = shown_window(qtbot)
-    label.setText("1")
-    qtbot.waitUntil(lambda: len(log.painted) == 1, timeout=INTERVAL_MS // 2)
-    label.setText("2")
-    qtbot.wait(10)
-    assert throttle.throttle.pending
+    _window, _label, throttle, log = shown_window(qtbot)
+    hold_a_change(qtbot, throttle, log)
     throttle.flush()
     assert [text for _, text in log.painted] == ["1", "2"]
     assert not throttle.throttle.pending
@@ -96,11 +101,7 @@ def test_flush_paints_a_held_change_now(qtbot: QtBot) -> None:
 
 def test_a_resize_paints_at_once_while_a_repaint_is_held(qtbot: QtBot) -> None:
     window, label, throttle, log = shown_window(qtbot)
-    label.setText("1")
-    qtbot.waitUntil(lambda: len(log.painted) == 1, timeout=INTERVAL_MS // 2)
-    label.setText("2")
-    qtbot.wait(10)
-    assert throttle.throttle.pending
+    hold_a_change(qtbot, throttle, log)
     resized = time.monotonic()
     window.resize(320, 120)  # an expose: Qt paints it at once, not through the throttle
     qtbot.waitUntil(lambda: log.painted[-1][1] == "2", timeout=INTERVAL_MS * 3)
