@@ -14,7 +14,7 @@ from PySide6.QtCore import QSettings
 from gymdesk.app.config import AppConfig
 from gymdesk.domain.state import GymState
 from gymdesk.qtmodels.bridge import StateBridge
-from gymdesk.stream.reader import WINDOW_FETCH_BYTES, ChangelogReader, one_line
+from gymdesk.stream.reader import WINDOW_FETCH, ChangelogReader, one_line
 from gymdesk.stream.snapshot import SnapshotStore, snapshot_path
 from gymdesk.ui.alerts import AlertPresenter
 from gymdesk.ui.resources import app_icon
@@ -65,7 +65,7 @@ class Desk:
             on_changes=self.bridge.on_changes,
             on_status=self.bridge.on_status,
             pacer=self.bridge.pacer,
-            fetch_bytes=WINDOW_FETCH_BYTES,  # small answers: each is decoded in one loop step
+            fetch=WINDOW_FETCH,  # small steps: the window shares the loop
         )
         if self.snapshot is not None:
             self.snapshot.pacer = self.bridge.pacer

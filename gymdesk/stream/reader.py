@@ -38,8 +38,6 @@ log = logging.getLogger(__name__)
 
 # Apply records for at most this long before yielding to the loop (the UI shares it).
 SLICE_BUDGET_S: Final = 0.002
-# Records per fetch, applied in one go (a few milliseconds at most: a slice).
-FETCH_MAX_RECORDS: Final = 500
 STATUS_INTERVAL_S: Final = 0.1
 
 # Errors that no retry will mend: the user must change a setting.
@@ -110,20 +108,30 @@ class Backoff:
 
 
 @dataclass(frozen=True)
-class FetchBytes:
-    """How many bytes one fetch answer may hold: per partition and in all."""
+class FetchLimits:
+    """How much the reader takes at a time: records per step, bytes per fetch answer."""
 
-    per_partition: int
-    total: int
+    records: int = 500
+    """Records one ``getmany`` hands over, applied in one go (one step of the loop)."""
+    per_partition_bytes: int | None = None
+    """Bytes an answer may hold per partition (None: aiokafka's own, 1 MiB)."""
+    total_bytes: int | None = None
+    """Bytes an answer may hold in all (None: aiokafka's own, 50 MiB)."""
 
 
-WINDOW_FETCH_BYTES: Final = FetchBytes(per_partition=256 * 1024, total=1024 * 1024)
-"""For a reader that shares its loop with a window. aiokafka reads an answer and decodes
-it in one step of the loop: with its defaults (1 MiB a partition, 50 MiB in all) a
-catch-up answer of several MiB took single steps of 16-48 ms, and with 4 MiB in all still
-up to 34 ms; with these, 2-10 ms (``benchmarks/desk_catchup.py``, docs/performance.md).
-The cost is round trips: headless, these answers caught up ~15% slower
-(``benchmarks/catchup.py``), so a reader without a window keeps aiokafka's defaults."""
+HEADLESS_FETCH: Final = FetchLimits()
+"""Without a window (``gymdesk state``, the catch-up benchmark): big steps, fewer trips."""
+WINDOW_FETCH: Final = FetchLimits(
+    records=200, per_partition_bytes=256 * 1024, total_bytes=1024 * 1024
+)
+"""For a reader that shares its loop with a window: every step small.
+
+aiokafka reads an answer and decodes it in one step of the loop: with its defaults (1 MiB
+a partition, 50 MiB in all) a catch-up answer of several MiB took single steps of 16-48
+ms, with 4 MiB in all still up to 34 ms; with these, 2-10 ms. Applying 200 records a step
+instead of 500 took the longest stall of a 1M catch-up from 13-15 to 9-12 ms, catching up
+no slower (``benchmarks/desk_catchup.py``, docs/performance.md). Headless, the small
+answers cost round trips: catching up was ~15% slower (``benchmarks/catchup.py``)."""
 
 
 class ChangelogReader:
@@ -143,10 +151,10 @@ class ChangelogReader:
         probe_timeout_s: float = 3.0,
         slice_budget_s: float = SLICE_BUDGET_S,
         pacer: PassBudget | None = None,
-        fetch_bytes: FetchBytes | None = None,
+        fetch: FetchLimits = HEADLESS_FETCH,
     ) -> None:
         self.connection = connection
-        self.fetch_bytes = fetch_bytes  # None: aiokafka's own limits
+        self.fetch = fetch
         self.state = state
         self.snapshot = snapshot
         self._on_changes = on_changes or (lambda _changes: None)
@@ -305,12 +313,10 @@ class ChangelogReader:
 
     def _consumer(self, kwargs: dict[str, Any]) -> AIOKafkaConsumer:
         """Build the consumer: no group, no commits, no silent offset reset."""
-        if self.fetch_bytes is not None:
-            kwargs = {
-                **kwargs,
-                "max_partition_fetch_bytes": self.fetch_bytes.per_partition,
-                "fetch_max_bytes": self.fetch_bytes.total,
-            }
+        if self.fetch.per_partition_bytes is not None:
+            kwargs = {**kwargs, "max_partition_fetch_bytes": self.fetch.per_partition_bytes}
+        if self.fetch.total_bytes is not None:
+            kwargs = {**kwargs, "fetch_max_bytes": self.fetch.total_bytes}
         return AIOKafkaConsumer(
             **kwargs,
             group_id=None,
@@ -475,7 +481,7 @@ class ChangelogReader:
                 if probe.done() and probe.exception() is not None:
                     raise probe.exception()  # type: ignore[misc]
                 try:
-                    batch = await consumer.getmany(timeout_ms=100, max_records=FETCH_MAX_RECORDS)
+                    batch = await consumer.getmany(timeout_ms=100, max_records=self.fetch.records)
                 except kafka_errors.OffsetOutOfRangeError as exc:
                     await self._on_out_of_range(consumer, exc)
                     continue

@@ -18,7 +18,7 @@ from gymdesk.app.desk import Desk, DeskCallbacks
 from gymdesk.domain.contract import Topic
 from gymdesk.qtmodels.models import ClassBoardModel
 from gymdesk.sim.broker import EmbeddedBroker
-from gymdesk.stream.reader import WINDOW_FETCH_BYTES
+from gymdesk.stream.reader import WINDOW_FETCH
 from gymdesk.ui.receptionist import ReceptionistBoard
 from tests.conftest import create_topics, produce
 from tests.unit.domain.records import booking_fields, class_fields
@@ -82,7 +82,7 @@ def test_a_live_booking_changes_exactly_its_row(
         )
         desk.start()
         try:
-            assert desk.reader.fetch_bytes == WINDOW_FETCH_BYTES  # small answers beside a window
+            assert desk.reader.fetch == WINDOW_FETCH  # small steps beside a window
             await _until(lambda: desk.bridge.status.live)
             board = desk.window.view
             assert isinstance(board, ReceptionistBoard)

@@ -11,7 +11,7 @@ from gymdesk.domain.contract import Topic
 from gymdesk.domain.state import GymState, StateSettings
 from gymdesk.domain.status import Phase, ReaderStatus
 from gymdesk.stream import snapshot as snapshot_module
-from gymdesk.stream.reader import WINDOW_FETCH_BYTES, Backoff, ChangelogReader
+from gymdesk.stream.reader import HEADLESS_FETCH, WINDOW_FETCH, Backoff, ChangelogReader
 from gymdesk.stream.settings import ConnectionSettings
 from gymdesk.stream.snapshot import SnapshotStore
 from tests.conftest import run
@@ -79,13 +79,14 @@ def test_the_snapshot_is_shown_as_it_loads_and_nothing_is_read_before_it_is_in(
 def test_a_reader_beside_a_window_asks_for_small_fetch_answers() -> None:
     # aiokafka decodes a whole answer in one step of the loop: beside a window, answers
     # are kept small; headless, aiokafka's own (larger, faster) limits stay.
+    assert WINDOW_FETCH.records < HEADLESS_FETCH.records
     state = GymState(StateSettings(prefix=PREFIX, period=PERIOD))
     connection = ConnectionSettings(bootstrap_servers="127.0.0.1:9")
 
     async def consumers() -> list[tuple[int, int]]:
         found = []
-        for fetch_bytes in (WINDOW_FETCH_BYTES, None):
-            reader = ChangelogReader(connection, state, fetch_bytes=fetch_bytes)
+        for fetch in (WINDOW_FETCH, HEADLESS_FETCH):
+            reader = ChangelogReader(connection, state, fetch=fetch)
             consumer = reader._consumer(connection.client_kwargs())
             found.append((consumer._max_partition_fetch_bytes, consumer._fetch_max_bytes))
             await consumer.stop()
