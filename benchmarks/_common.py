@@ -371,18 +371,6 @@ def watch_delivery(
     return watcher
 
 
-def throttle_first(window: Any) -> None:
-    """Put the window's repaint throttle in front of filters installed after it.
-
-    Qt calls the last installed filter first: a watcher of ``UpdateRequest`` installed
-    after the window was built would also count the requests the throttle holds back and
-    merges, which paint nothing. Installed again, the throttle sees them first, and the
-    watcher times only the requests it delivers.
-    """
-    window.removeEventFilter(window.repaints)
-    window.installEventFilter(window.repaints)
-
-
 class FetchAnswers:
     """Counts the broker's answers for the bookings partitions, and the empty ones that
     say a record is there: a high watermark past the asked offset, and no records.

@@ -60,7 +60,6 @@ from _common import (
     fill_broker,
     machine,
     make_desk,
-    throttle_first,
 )
 
 from gymdesk.domain.contract import Topic
@@ -188,7 +187,7 @@ def instrument(desk: Any, timeline: Timeline, callbacks: CallbackTimer, paints: 
 
     watcher = FrameWatcher()
     desk.window.installEventFilter(watcher)
-    throttle_first(desk.window)
+    desk.window.repaints.go_first()  # time only the repaints it lets through
     paint_type = QEvent.Type.Paint
 
     class PaintWatcher(QObject):

@@ -55,7 +55,6 @@ from _common import (
     make_desk,
     percentile,
     pin,
-    throttle_first,
     watch_delivery,
 )
 
@@ -191,7 +190,7 @@ class Probe:
         # (Qt paints and flushes per update request).
         self._watcher = watch_delivery(self.viewport, QEvent.Type.Paint, painted)
         self._frames = watch_delivery(desk.window, QEvent.Type.UpdateRequest, framed)
-        throttle_first(desk.window)
+        desk.window.repaints.go_first()  # time only the repaints it lets through
 
     def _resolve(self, first: int, last: int) -> None:
         """Note the model latency of every applied booking of rows first..last."""
