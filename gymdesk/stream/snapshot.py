@@ -502,16 +502,20 @@ class SnapshotStore:
         are encoded ``_CHUNK`` at a time with a look at the clock between chunks.
         """
         table, name = state.tables[topic], topic.value
+        get, encode, clock = table.get, encode_snapshot_row, time.perf_counter
+        # A key can be in both lists (updated, then deleted; or deleted, then back): each
+        # is written once, from the first list that holds it.
         if full or changed.every_row:
             sources: Iterable[list[str]] = state.key_slices(topic)
-            if not full:
-                sources = chain(sources, _slices(changed.deleted))
+            if not full:  # the table's walk has every key still there
+                sources = chain(sources, _slices(k for k in changed.deleted if get(k) is None))
         else:
-            sources = chain(_slices(changed.upserted), _slices(changed.deleted))
+            upserted = changed.upserted
+            deleted = (k for k in changed.deleted if k not in upserted)
+            sources = chain(_slices(upserted), _slices(deleted))
         up_keys: list[str] = []
         up_rows: list[bytes] = []
         down_keys: list[str] = []
-        get, encode, clock = table.get, encode_snapshot_row, time.perf_counter
         pacer, budget = self.pacer, self.slice_budget_s
         slice_started = clock()
         deadline = pacer.deadline(self, budget)

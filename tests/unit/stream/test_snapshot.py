@@ -171,8 +171,12 @@ def test_an_incremental_save_writes_updates_and_deletes(tmp_path: Path) -> None:
             state.apply(Topic.BOOKINGS, b"b1", None, 0, 0, changes)
             state.apply(Topic.BOOKINGS, b"b2", booking_json("c3", "no_show"), 0, 0, changes)
             state.apply(Topic.CLASSES, b"c9", None, 0, 0, changes)
+            state.apply(Topic.BOOKINGS, b"b4", booking_json("c4", "no_show"), 0, 0, changes)
+            state.apply(Topic.BOOKINGS, b"b4", None, 0, 0, changes)  # updated, then deleted
+            state.apply(Topic.BOOKINGS, b"b6", None, 0, 0, changes)
+            state.apply(Topic.BOOKINGS, b"b6", booking_json("c6"), 0, 0, changes)  # and back
             stats = await store.save(state, "cluster-1", {})
-            assert stats.rows == 3  # only what changed since the first save
+            assert stats.rows == 5  # only what changed since the first save, each key once
         finally:
             store.close()
 
@@ -181,6 +185,8 @@ def test_an_incremental_save_writes_updates_and_deletes(tmp_path: Path) -> None:
     for topic in Topic:
         assert dict(back.tables[topic]) == dict(state.tables[topic]), topic
     assert "b1" not in back.tables[Topic.BOOKINGS]
+    assert "b4" not in back.tables[Topic.BOOKINGS]
+    assert "b6" in back.tables[Topic.BOOKINGS]
     assert list(back.class_views()) == list(state.class_views())
 
 
@@ -212,7 +218,7 @@ def test_an_incremental_save_in_many_slices_writes_every_change(
             for b in range(1, 141, 2):  # 70 deletes
                 state.apply(Topic.BOOKINGS, f"b{b}".encode(), None, 0, 0, changes)
             stats = await store.save(state, "cluster-1", {})
-            assert stats.rows >= 234 + 70 - 24  # (a key updated, then deleted, may count twice)
+            assert stats.rows == 234 + 70 - 23  # 23 keys updated, then deleted: once each
         finally:
             store.close()
 
@@ -371,9 +377,12 @@ def test_a_save_of_every_row_equals_a_full_save(
             for b in range(1, 200, 2):
                 state.apply(Topic.BOOKINGS, f"b{b}".encode(), None, 0, b, changes)
             state.apply(Topic.BOOKINGS, b"b9999", booking_json("c1"), 0, 0, changes)
+            state.apply(Topic.BOOKINGS, b"b3", booking_json("c2"), 0, 0, changes)  # back
             state.apply(Topic.CLASSES, b"c3", None, 0, 0, changes)
-            await store.save(state, "cluster-1", {})
+            stats = await store.save(state, "cluster-1", {})
             assert walked == [Topic.BOOKINGS]  # only the table past the cap was walked
+            # Every booking row, the 99 bookings still deleted, the class: each once.
+            assert stats.rows == len(state.tables[Topic.BOOKINGS]) + 99 + 1
         finally:
             store.close()
         other = SnapshotStore(full)
