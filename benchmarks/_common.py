@@ -6,6 +6,7 @@ before PySide6 is imported, and its parent builds data with these helpers.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import json
@@ -193,6 +194,51 @@ def pin(pid: int, cpus: set[int]) -> None:
             os.sched_setaffinity(int(task.name), cpus)
 
 
+def add_cluster_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add ``--bootstrap-servers`` (a running cluster instead of the embedded broker)."""
+    parser.add_argument(
+        "--bootstrap-servers",
+        metavar="HOST:PORT",
+        help="measure against this running cluster (PLAINTEXT) instead of a loopback broker "
+        "started here; the benchmark's topics get a fresh prefix and are left behind",
+    )
+    parser.add_argument(
+        "--fetch-max-wait-ms",
+        dest="fetch_wait",
+        type=int,
+        help="the consumer's fetch_max_wait_ms (default: the embedded broker's 10 ms, "
+        "gymdesk's default for any other cluster)",
+    )
+    # The topics' prefix, passed to the benchmark's own child processes.
+    parser.add_argument("--prefix", default=PREFIX, help=argparse.SUPPRESS)
+
+
+@contextlib.contextmanager
+def bench_cluster(args: argparse.Namespace) -> Iterator[tuple[str, int]]:
+    """Yield (bootstrap servers, broker pid or 0) of the cluster to measure against.
+
+    Sets ``args.prefix``, ``args.fetch_wait`` and ``args.broker_label`` to match it.
+    """
+    from gymdesk.app.config import AppConfig
+    from gymdesk.sim.broker import FETCH_MAX_WAIT_MS, EmbeddedBroker
+
+    if args.bootstrap_servers:
+        if getattr(args, "split_cores", False):
+            raise SystemExit("--split-cores pins the embedded broker: not with a cluster")
+        args.prefix = f"bench-{os.getpid()}-{int(time.time())}."
+        if args.fetch_wait is None:
+            args.fetch_wait = AppConfig().fetch_max_wait_ms
+        args.broker_label = f"{args.bootstrap_servers} (topics {args.prefix}*)"
+        yield args.bootstrap_servers, 0
+        return
+    args.prefix = PREFIX
+    if args.fetch_wait is None:
+        args.fetch_wait = FETCH_MAX_WAIT_MS
+    with EmbeddedBroker() as broker:
+        args.broker_label = f"embedded Tansu on {broker.bootstrap_servers}"
+        yield broker.bootstrap_servers, broker.pid or 0
+
+
 def child_env(**extra: str) -> dict[str, str]:
     """Return the environment of a benchmark child: the repository on the path, Qt offscreen."""
     env = dict(os.environ)
@@ -313,15 +359,19 @@ class GcWatch:
 # ---------------------------------------------------------------------- a desk
 
 
-def make_desk(bootstrap: str, state_dir: Path, *, prefix: str = PREFIX) -> Desk:
+def make_desk(
+    bootstrap: str, state_dir: Path, *, prefix: str = PREFIX, fetch_max_wait_ms: int | None = None
+) -> Desk:
     """Build the app's desk (receptionist role) as the composition root does."""
     from PySide6.QtCore import QSettings
 
     from gymdesk.app.config import AppConfig
     from gymdesk.app.desk import Desk, DeskCallbacks
+    from gymdesk.sim.broker import FETCH_MAX_WAIT_MS
 
     config = AppConfig(
         bootstrap_servers=bootstrap,
+        fetch_max_wait_ms=FETCH_MAX_WAIT_MS if fetch_max_wait_ms is None else fetch_max_wait_ms,
         topic_prefix=prefix,
         timezone=ZONE,
         state_dir=str(state_dir),

@@ -31,7 +31,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from gymdesk.domain.contract import Topic
 from gymdesk.domain.state import GymState, StateSettings
 from gymdesk.domain.status import Phase, ReaderStatus
-from gymdesk.sim.broker import EmbeddedBroker, create_topics
+from gymdesk.sim.broker import FETCH_MAX_WAIT_MS, EmbeddedBroker, create_topics
 from gymdesk.stream.reader import ChangelogReader
 from gymdesk.stream.settings import ConnectionSettings
 from gymdesk.stream.snapshot import SnapshotStore
@@ -110,7 +110,7 @@ async def read_plain(bootstrap: str, decode: bool) -> dict[str, Any]:
         bootstrap_servers=bootstrap,
         group_id=None,
         enable_auto_commit=False,
-        fetch_max_wait_ms=10,
+        fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
         auto_offset_reset="earliest",
     )
     await consumer.start()
@@ -157,7 +157,7 @@ async def read_gymdesk(bootstrap: str) -> dict[str, Any]:
             catching_up_at.append(time.perf_counter())
 
     reader = ChangelogReader(
-        ConnectionSettings(bootstrap_servers=bootstrap),
+        ConnectionSettings(bootstrap_servers=bootstrap, fetch_max_wait_ms=FETCH_MAX_WAIT_MS),
         state,
         topics=(Topic.BOOKINGS,),
         on_status=on_status,

@@ -1,8 +1,9 @@
 """Produce -> consume latency of the bare Kafka path, without the desk: the floor under it.
 
-Run: ``.venv/bin/python benchmarks/kafka_path.py [--qasync] [--all-topics] [--split-cores]``.
-A loopback broker gets the benchmarks' gym; a plain aiokafka consumer (``fetch_max_wait_ms
-10`` as the desk's, no group) follows the bookings topic from its end while the same
+Run: ``.venv/bin/python benchmarks/kafka_path.py [--qasync] [--all-topics] [--split-cores]
+[--bootstrap-servers HOST:PORT]``. A loopback broker (or a running cluster, under topics of
+a fresh prefix) gets the benchmarks' gym; a plain aiokafka consumer (the desk's
+``fetch_max_wait_ms``, no group) follows the bookings topic from its end while the same
 producer as ``live_latency.py`` sends 500 bookings a second for 20 s, each stamped at
 send. It prints p50 / p99 / max of produce -> consumed. ``--qasync`` runs the consumer on
 qasync over a QApplication (as the desk does), ``--all-topics`` assigns every topic's
@@ -28,9 +29,10 @@ from pathlib import Path
 from typing import Any
 
 from _common import (
-    PREFIX,
     FetchAnswers,
     GymShape,
+    add_cluster_arguments,
+    bench_cluster,
     child,
     child_env,
     fill_broker,
@@ -46,20 +48,21 @@ SECONDS = 20
 CLASSES = "cls-0120,cls-0121"
 
 
-async def consume(bootstrap: str, seconds: float, all_topics: bool, out: list[float]) -> None:
+async def consume(bootstrap: str, args: argparse.Namespace, out: list[float]) -> None:
     """Follow the bookings (or every topic) from the end; note each stamped record's age."""
     from aiokafka import AIOKafkaConsumer, TopicPartition
 
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, fetch_max_wait_ms=10, enable_auto_commit=False
+        bootstrap_servers=bootstrap, fetch_max_wait_ms=args.fetch_wait, enable_auto_commit=False
     )
+    prefix, seconds = args.prefix, SECONDS + 4
     await consumer.start()
     try:
-        topics = list(Topic) if all_topics else [Topic.BOOKINGS]
+        topics = list(Topic) if args.all_topics else [Topic.BOOKINGS]
         tps = [
-            TopicPartition(PREFIX + topic, partition)
+            TopicPartition(prefix + topic, partition)
             for topic in topics
-            for partition in consumer.partitions_for_topic(PREFIX + topic) or {0}
+            for partition in consumer.partitions_for_topic(prefix + topic) or {0}
         ]
         consumer.assign(tps)
         await consumer.seek_to_end(*tps)
@@ -85,14 +88,15 @@ def reap(proc: subprocess.Popen[str]) -> None:
 
 async def measure(bootstrap: str, args: argparse.Namespace, out: list[float]) -> None:
     """Consume while the producer of ``live_latency.py`` runs in a child process."""
-    task = asyncio.create_task(consume(bootstrap, SECONDS + 4, args.all_topics, out))
+    task = asyncio.create_task(consume(bootstrap, args, out))  # longer than the producer
     await asyncio.sleep(2)  # at the end of every partition first
     producer = Path(__file__).with_name("live_latency.py")
     argv = [sys.executable, str(producer), "--phase", "produce", "--bootstrap", bootstrap]
+    argv += ["--prefix", args.prefix]
     argv += ["--classes", CLASSES, "--rate", str(RATE), "--seconds", str(SECONDS)]
     extra: dict[str, Any] = {"preexec_fn": lambda: pin(0, {0})} if args.split_cores else {}
     with child(argv, env=child_env(), stdout=subprocess.DEVNULL, **extra) as proc:
-        await task  # longer than the producer runs: it is done by now
+        await task
         reap(proc)
 
 
@@ -105,15 +109,14 @@ def main() -> None:
     parser.add_argument(
         "--preload", type=int, default=1000, help="booking changes first (live_latency: 100000)"
     )
+    add_cluster_arguments(parser)
     args = parser.parse_args()
-    from gymdesk.sim.broker import EmbeddedBroker
-
     out: list[float] = []
     answers = FetchAnswers()
-    with EmbeddedBroker() as broker:
-        asyncio.run(fill_broker(broker.bootstrap_servers, GymShape(), args.preload))
+    with bench_cluster(args) as (bootstrap, broker_pid):
+        asyncio.run(fill_broker(bootstrap, GymShape(), args.preload, prefix=args.prefix))
         if args.split_cores:
-            pin(broker.pid or 0, {0})
+            pin(broker_pid, {0})
             pin(0, {1})
         answers.counting = True
         if args.qasync:
@@ -123,9 +126,9 @@ def main() -> None:
             app = QApplication([])
             loop = qasync.QEventLoop(app)
             asyncio.set_event_loop(loop)
-            loop.run_until_complete(measure(broker.bootstrap_servers, args, out))
+            loop.run_until_complete(measure(bootstrap, args, out))
         else:
-            asyncio.run(measure(broker.bootstrap_servers, args, out))
+            asyncio.run(measure(bootstrap, args, out))
     how = ", ".join(
         name
         for name, on in (
@@ -137,6 +140,7 @@ def main() -> None:
     )
     how = f"{how}, {args.preload:,} booking changes first" if how else f"{args.preload:,} first"
     print(machine())
+    print(f"broker: {args.broker_label}; fetch_max_wait_ms {args.fetch_wait}")
     print(
         f"produce -> consumed ({how or 'asyncio, bookings only, shared cores'}): n={len(out):,} "
         f"p50 {percentile(out, 0.5):.1f} ms, p99 {percentile(out, 0.99):.1f} ms, "

@@ -1,15 +1,16 @@
 """Live latency with the window open: produce -> board model signal -> repainted board.
 
 Run: ``.venv/bin/python benchmarks/live_latency.py [--preload 100000] [--rate 500]
-[--seconds 30]``. It starts a loopback broker, fills it with a gym (``--preload`` booking
-changes), opens the app's desk (receptionist board, real widgets; Qt offscreen unless
-``QT_QPA_PLATFORM`` says otherwise) and waits until it is live. A separate producer process
-then sends ``--rate`` new bookings a second for ``--seconds`` into the classes visible on
-the board, each carrying ``time.time()`` at send in an extra JSON field (the contract
-ignores extra fields). Production starts once the desk's first snapshot save (a full
-one, a few seconds after it starts) is done, so the figures are the steady state;
-``--during-first-save`` starts 1 s after going live instead. The desk's process notes,
-per booking:
+[--seconds 30] [--bootstrap-servers HOST:PORT]``. It starts a loopback broker (or, with
+``--bootstrap-servers``, uses a running cluster, under topics of a fresh prefix that it
+leaves behind), fills it with a gym (``--preload`` booking changes), opens the app's desk
+(receptionist board, real widgets; Qt offscreen unless ``QT_QPA_PLATFORM`` says
+otherwise) and waits until it is live. A separate producer process then sends ``--rate``
+new bookings a second for ``--seconds`` into the classes visible on the board, each
+carrying ``time.time()`` at send in an extra JSON field (the contract ignores extra
+fields). Production starts once the desk's first snapshot save (a full one, a few seconds
+after it starts) is done, so the figures are the steady state; ``--during-first-save``
+starts 1 s after going live instead. The desk's process notes, per booking:
 
 - model: when the board model (``ClassBoardModel``) emits ``dataChanged`` or
   ``rowsInserted`` over that class's row, after the record was applied;
@@ -43,10 +44,11 @@ from typing import Any
 import msgspec
 import psutil
 from _common import (
-    PREFIX,
     FetchAnswers,
     GymShape,
     LoopTicker,
+    add_cluster_arguments,
+    bench_cluster,
     booking_value,
     child,
     child_env,
@@ -74,7 +76,9 @@ class _Probe(msgspec.Struct):
 # ---------------------------------------------------------------------- the producer
 
 
-async def produce(bootstrap: str, classes: list[str], rate: float, seconds: float) -> int:
+async def produce(
+    bootstrap: str, prefix: str, classes: list[str], rate: float, seconds: float
+) -> int:
     """Send ``rate`` new bookings a second, evenly spaced, each stamped at send."""
     from aiokafka import AIOKafkaProducer
 
@@ -95,7 +99,7 @@ async def produce(bootstrap: str, classes: list[str], rate: float, seconds: floa
             row.update(class_id=classes[i % len(classes)], status="booked")
             row["produced_at"] = now = time.time()
             await producer.send(
-                PREFIX + Topic.BOOKINGS,
+                prefix + Topic.BOOKINGS,
                 json.dumps(row).encode(),
                 key=f"live-{run}-{i:06d}".encode(),
                 timestamp_ms=int(now * 1000),
@@ -267,7 +271,7 @@ def near_save(
 
 async def measure(bootstrap: str, state_dir: Path, args: argparse.Namespace) -> dict[str, Any]:
     """Open the desk, wait until live, run the producer, collect the latencies."""
-    desk = make_desk(bootstrap, state_dir)
+    desk = make_desk(bootstrap, state_dir, prefix=args.prefix, fetch_max_wait_ms=args.fetch_wait)
     probe = Probe(desk)
     answers = FetchAnswers()
     ticker = LoopTicker()
@@ -321,6 +325,8 @@ async def measure(bootstrap: str, state_dir: Path, args: argparse.Namespace) -> 
             "produce",
             "--bootstrap",
             bootstrap,
+            "--prefix",
+            args.prefix,
             "--classes",
             ",".join(classes),
             "--rate",
@@ -391,6 +397,7 @@ def run_desk(bootstrap: str, args: argparse.Namespace) -> dict[str, Any]:
 def report(fig: dict[str, Any], args: argparse.Namespace) -> None:
     """Print the figures."""
     print(f"machine: {machine()}")
+    print(f"broker: {args.broker_label}; the desk's fetch_max_wait_ms {args.fetch_wait}")
     print(
         f"desk live after {fig['live_s']:.1f} s over {fig['booking_rows']:,} booking rows; "
         f"{fig['visible_classes']} classes on screen"
@@ -467,23 +474,25 @@ def main() -> None:
         action="store_true",
         help="the broker and the producer on core 0, the desk on core 1 (Linux, 2+ cores)",
     )
+    add_cluster_arguments(parser)
     parser.add_argument("--phase", choices=("produce",))
     parser.add_argument("--bootstrap")
     parser.add_argument("--classes")
     args = parser.parse_args()
     if args.phase == "produce":
-        asyncio.run(produce(args.bootstrap, args.classes.split(","), args.rate, args.seconds))
+        asyncio.run(
+            produce(args.bootstrap, args.prefix, args.classes.split(","), args.rate, args.seconds)
+        )
         return
-    from gymdesk.sim.broker import EmbeddedBroker
-
-    with EmbeddedBroker() as broker:
+    with bench_cluster(args) as (bootstrap, broker_pid):
         t0 = time.perf_counter()
-        sent = asyncio.run(fill_broker(broker.bootstrap_servers, GymShape(), args.preload))
+        shape = GymShape()
+        sent = asyncio.run(fill_broker(bootstrap, shape, args.preload, prefix=args.prefix))
         print(f"filled {sent:,} records in {time.perf_counter() - t0:.1f} s")
         if args.split_cores:
-            pin(broker.pid or 0, {0})
+            pin(broker_pid, {0})
             pin(0, {1})  # the desk: this process, and every thread it starts from here
-        figures = run_desk(broker.bootstrap_servers, args)
+        figures = run_desk(bootstrap, args)
     report(figures, args)
 
 

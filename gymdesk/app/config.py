@@ -20,7 +20,7 @@ import platformdirs
 
 from gymdesk.domain.contract import DEFAULT_PREFIX
 from gymdesk.domain.state import DEFAULT_BUSY_THRESHOLD, DEFAULT_CURRENCY, StateSettings
-from gymdesk.stream.settings import ConnectionSettings
+from gymdesk.stream.settings import DEFAULT_FETCH_MAX_WAIT_MS, ConnectionSettings
 
 ENV_PREFIX: Final = "GYMDESK_"
 
@@ -43,7 +43,7 @@ class AppConfig:
     ca_file: str | None = None
     cert_file: str | None = None
     key_file: str | None = None
-    fetch_max_wait_ms: int = 10
+    fetch_max_wait_ms: int = DEFAULT_FETCH_MAX_WAIT_MS
     # [gym]
     topic_prefix: str = DEFAULT_PREFIX
     timezone: str | None = None  # None: the machine's zone

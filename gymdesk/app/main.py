@@ -330,7 +330,7 @@ def demo_clock(simulator: Simulator) -> Clock:
 async def _demo_main(args: argparse.Namespace, app: QApplication, state_dir: Path) -> int:
     """Start the broker, the topics and the simulator, then the desk; stop all of it after."""
     from gymdesk.app.config import local_zone_name
-    from gymdesk.sim.broker import EmbeddedBroker, create_topics
+    from gymdesk.sim.broker import FETCH_MAX_WAIT_MS, EmbeddedBroker, create_topics
     from gymdesk.sim.simulator import Simulator
 
     zone = local_zone_name()
@@ -358,6 +358,7 @@ async def _demo_main(args: argparse.Namespace, app: QApplication, state_dir: Pat
         sim_task = asyncio.ensure_future(simulator.run(stop_sim))
         config = AppConfig(
             bootstrap_servers=broker.bootstrap_servers,
+            fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
             topic_prefix="gym.",
             timezone=zone,
             state_dir=str(state_dir),

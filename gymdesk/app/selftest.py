@@ -42,7 +42,7 @@ from gymdesk.domain.contract import ALL_TOPICS, Topic
 from gymdesk.domain.state import GymState
 from gymdesk.domain.views import ClassView
 from gymdesk.qtmodels.bridge import StateBridge
-from gymdesk.sim.broker import EmbeddedBroker, create_topics
+from gymdesk.sim.broker import FETCH_MAX_WAIT_MS, EmbeddedBroker, create_topics
 from gymdesk.sim.simulator import Simulator
 from gymdesk.stream.reader import ChangelogReader, one_line
 from gymdesk.stream.snapshot import SnapshotStore, snapshot_path
@@ -270,6 +270,7 @@ class _Run:
         with self.step("read"):
             config = AppConfig(
                 bootstrap_servers=servers,
+                fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
                 topic_prefix=PREFIX,
                 timezone=zone,
                 state_dir=str(self.scratch / "state"),

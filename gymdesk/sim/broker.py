@@ -33,6 +33,7 @@ from gymdesk.domain.contract import ALL_TOPICS, Topic
 
 __all__ = [
     "DEFAULT_PARTITIONS",
+    "FETCH_MAX_WAIT_MS",
     "BrokerError",
     "EmbeddedBroker",
     "create_topics",
@@ -40,6 +41,12 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+# What a client of this broker should ask for as fetch_max_wait_ms. Tansu answers a fetch
+# that finds nothing only when that wait expires, and a record produced meanwhile waits
+# for the next fetch: so its clients ask for 10 ms (a Kafka broker answers as soon as a
+# record arrives, and gymdesk's default of 500 ms costs no latency there).
+FETCH_MAX_WAIT_MS: Final = 10
 
 DEFAULT_PARTITIONS: Final[Mapping[Topic, int]] = {
     Topic.CLASSES: 2,

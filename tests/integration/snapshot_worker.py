@@ -12,6 +12,7 @@ from gymdesk.domain import state as state_module
 from gymdesk.domain.changes import Changes
 from gymdesk.domain.contract import Topic
 from gymdesk.domain.state import GymState, RecordLike, StateSettings
+from gymdesk.sim.broker import FETCH_MAX_WAIT_MS
 from gymdesk.stream.reader import ChangelogReader
 from gymdesk.stream.settings import ConnectionSettings
 from gymdesk.stream.snapshot import SnapshotStore, snapshot_path
@@ -46,7 +47,10 @@ async def main(bootstrap: str, prefix: str, state_dir: str, dirty_cap: str = "")
 
     store.save = announcing_save  # type: ignore[method-assign,assignment]
     reader = ChangelogReader(
-        ConnectionSettings(bootstrap_servers=bootstrap), state, snapshot=store, save_interval_s=0
+        ConnectionSettings(bootstrap_servers=bootstrap, fetch_max_wait_ms=FETCH_MAX_WAIT_MS),
+        state,
+        snapshot=store,
+        save_interval_s=0,
     )
     task = asyncio.create_task(reader.run())
     await reader.live_event.wait()

@@ -15,7 +15,7 @@ import pytest
 from gymdesk.app.config import AppConfig
 from gymdesk.app.statecmd import read_state, state_document
 from gymdesk.domain.contract import Topic
-from gymdesk.sim.broker import EmbeddedBroker
+from gymdesk.sim.broker import FETCH_MAX_WAIT_MS, EmbeddedBroker
 from tests.conftest import Record, create_topics, produce, run
 from tests.unit.domain.records import booking_json, class_json
 
@@ -49,6 +49,7 @@ def document(bootstrap: str, prefix: str, state_dir: Path | None) -> dict[str, o
     """Read the topics like ``gymdesk state`` and return its document."""
     config = AppConfig(
         bootstrap_servers=bootstrap,
+        fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
         topic_prefix=prefix,
         timezone="UTC",
         state_dir=str(state_dir) if state_dir else None,

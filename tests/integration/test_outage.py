@@ -6,7 +6,7 @@ import pytest
 
 from gymdesk.domain.contract import Topic
 from gymdesk.domain.status import Phase
-from gymdesk.sim.broker import EmbeddedBroker
+from gymdesk.sim.broker import FETCH_MAX_WAIT_MS, EmbeddedBroker
 from gymdesk.stream.settings import ConnectionSettings
 from tests.conftest import Record, create_topics, produce, run
 from tests.integration.test_reader import (
@@ -41,7 +41,10 @@ def test_outage_reconnects_without_loss_or_double_count(prefix: str) -> None:
             await produce(bootstrap, prefix, before)
             harness = Harness(bootstrap, prefix, probe_interval_s=0.3, probe_timeout_s=1.0)
             harness.reader.connection = ConnectionSettings(
-                bootstrap_servers=bootstrap, client_id=READER_ID, request_timeout_ms=2000
+                bootstrap_servers=bootstrap,
+                client_id=READER_ID,
+                request_timeout_ms=2000,
+                fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
             )
             async with harness as h:
                 await h.live()

@@ -14,7 +14,7 @@ from gymdesk.domain.changes import Changes, View
 from gymdesk.domain.contract import Topic
 from gymdesk.domain.state import GymState, StateSettings
 from gymdesk.domain.status import Phase, ReaderStatus
-from gymdesk.sim.broker import EmbeddedBroker
+from gymdesk.sim.broker import FETCH_MAX_WAIT_MS, EmbeddedBroker
 from gymdesk.stream.reader import ChangelogReader
 from gymdesk.stream.settings import ConnectionSettings
 from gymdesk.stream.snapshot import SnapshotStore
@@ -35,7 +35,7 @@ class Harness:
         self.changes: list[Changes] = []
         self.statuses: list[ReaderStatus] = []
         self.reader = ChangelogReader(
-            ConnectionSettings(bootstrap_servers=bootstrap),
+            ConnectionSettings(bootstrap_servers=bootstrap, fetch_max_wait_ms=FETCH_MAX_WAIT_MS),
             self.state,
             snapshot=self.store,
             on_changes=self.changes.append,

@@ -18,7 +18,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from gymdesk.domain.contract import ALL_TOPICS, RejectedRecord, Topic, decode_key, decode_value
-from gymdesk.sim.broker import DEFAULT_PARTITIONS, EmbeddedBroker, create_topics
+from gymdesk.sim.broker import DEFAULT_PARTITIONS, FETCH_MAX_WAIT_MS, EmbeddedBroker, create_topics
 from gymdesk.sim.model import GymModel
 from gymdesk.sim.simulator import Simulator, run_simulate, simulate_main
 from tests.conftest import run
@@ -38,7 +38,7 @@ async def read_all(bootstrap: str, prefix: str, expected: int, timeout: float = 
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap,
         enable_auto_commit=False,
-        fetch_max_wait_ms=10,
+        fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
         auto_offset_reset="earliest",
     )
     await consumer.start()

@@ -17,7 +17,7 @@ from gymdesk.app.config import AppConfig
 from gymdesk.app.desk import Desk, DeskCallbacks
 from gymdesk.domain.contract import Topic
 from gymdesk.qtmodels.models import ClassBoardModel
-from gymdesk.sim.broker import EmbeddedBroker
+from gymdesk.sim.broker import FETCH_MAX_WAIT_MS, EmbeddedBroker
 from gymdesk.stream.reader import WINDOW_FETCH
 from gymdesk.ui.receptionist import ReceptionistBoard
 from tests.conftest import create_topics, produce
@@ -68,6 +68,7 @@ def test_a_live_booking_changes_exactly_its_row(
     ]
     config = AppConfig(
         bootstrap_servers=broker.bootstrap_servers,
+        fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
         topic_prefix=prefix,
         timezone="UTC",
         state_dir=str(tmp_path / "state"),
@@ -138,6 +139,7 @@ def test_demo_wiring_starts_and_leaves_nothing_running(
             seen["clock"] = self.clock
             seen["window_clock"] = self.desk.window.options.clock
             seen["gym_now"] = self.clock() if self.clock is not None else None
+            seen["fetch_wait"] = self.desk.reader.connection.fetch_max_wait_ms
             self.request_quit()
 
         task = asyncio.ensure_future(quit_when_live())
@@ -153,6 +155,8 @@ def test_demo_wiring_starts_and_leaves_nothing_running(
     assert seen["children"] - before  # the broker ran as a child
     assert seen["clock"] is not None
     assert seen["window_clock"] is seen["clock"]
+    # The embedded broker holds a fetch that finds nothing for the whole wait: a short one.
+    assert seen["fetch_wait"] == FETCH_MAX_WAIT_MS < AppConfig().fetch_max_wait_ms
     gym_now = seen["gym_now"]
     assert isinstance(gym_now, datetime)
     assert gym_now.utcoffset() is not None
