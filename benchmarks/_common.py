@@ -206,7 +206,7 @@ def add_cluster_arguments(parser: argparse.ArgumentParser) -> None:
         "--fetch-max-wait-ms",
         dest="fetch_wait",
         type=int,
-        help="the consumer's fetch_max_wait_ms (default: the embedded broker's 10 ms, "
+        help="the consumer's fetch_max_wait_ms (default: the embedded broker's 20 ms, "
         "gymdesk's default for any other cluster)",
     )
     # The topics' prefix, passed to the benchmark's own child processes.
