@@ -238,14 +238,17 @@ class Session:
             loop.add_signal_handler(signal.SIGINT, self.request_quit)
             loop.add_signal_handler(signal.SIGTERM, self.request_quit)
         self.desk = self._build()
-        await self._done.wait()
-        log.info("shutdown")
-        if self.desk is not None:
-            await self.desk.stop()
-            self.desk = None
-        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            loop.remove_signal_handler(signal.SIGINT)
-            loop.remove_signal_handler(signal.SIGTERM)
+        try:
+            await self._done.wait()
+        finally:
+            # Also when cancelled: Qt's loop quit under the run (run_until_signalled).
+            log.info("shutdown")
+            if self.desk is not None:
+                await self.desk.stop()
+                self.desk = None
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.remove_signal_handler(signal.SIGINT)
+                loop.remove_signal_handler(signal.SIGTERM)
         return 0
 
 
@@ -327,7 +330,9 @@ def demo_clock(simulator: Simulator) -> Clock:
     return now
 
 
-async def _demo_main(args: argparse.Namespace, app: QApplication, state_dir: Path) -> int:
+async def _demo_main(
+    args: argparse.Namespace, role: str, settings: QSettings, state_dir: Path
+) -> int:
     """Start the broker, the topics and the simulator, then the desk; stop all of it after."""
     from gymdesk.app.config import local_zone_name
     from gymdesk.sim.broker import FETCH_MAX_WAIT_MS, EmbeddedBroker, create_topics
@@ -364,8 +369,6 @@ async def _demo_main(args: argparse.Namespace, app: QApplication, state_dir: Pat
             state_dir=str(state_dir),
             role=args.demo_role,
         )
-        settings = desk_settings(demo=True)
-        role = choose_role(args.demo_role, config, settings)
         session = Session(
             config,
             role,
@@ -394,5 +397,10 @@ async def _demo_main(args: argparse.Namespace, app: QApplication, state_dir: Pat
 def run_demo(args: argparse.Namespace) -> int:
     """Run ``gymdesk demo``: an embedded broker, a simulated gym, and the app on it."""
     app = _application()
+    settings = desk_settings(demo=True)
+    # Asked before the loop runs, as run_app does: a dialog's exec() inside a coroutine
+    # runs the loop's other callbacks inside that coroutine's step, which asyncio refuses
+    # ("Cannot enter into task"): the simulator's first step was lost, then the app.
+    role = choose_role(args.demo_role, AppConfig(role=args.demo_role), settings)
     with tempfile.TemporaryDirectory(prefix="gymdesk-demo-") as state_dir:
-        return _run_on_loop(app, _demo_main(args, app, Path(state_dir)))
+        return _run_on_loop(app, _demo_main(args, role, settings, Path(state_dir)))

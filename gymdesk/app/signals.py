@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import signal
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, Final, TypeVar
 
 SHUTDOWN_SIGNALS: Final = (signal.SIGINT, signal.SIGTERM)
+# How often a run whose loop stopped under it is run again to finish its shutdown.
+EARLY_STOP_RERUNS: Final = 10
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -65,7 +70,9 @@ def run_until_signalled(loop: asyncio.AbstractEventLoop, main: Awaitable[T]) -> 
     Code inside may take the signals over for its own orderly shutdown (the desk's session
     does); before and after that, SIGINT or SIGTERM cancels ``main``, so its ``finally``
     blocks stop what it started (the demo's broker and simulator, temporary folders), and
-    the process then exits with 128 + the signal's number.
+    the process then exits with 128 + the signal's number. If the loop stops under
+    ``main`` (Qt's loop quit: the display went away), ``main`` is cancelled and run to
+    its end the same way, and the process exits with 1.
     """
     task = asyncio.ensure_future(main, loop=loop)
     received: list[signal.Signals] = []
@@ -78,8 +85,36 @@ def run_until_signalled(loop: asyncio.AbstractEventLoop, main: Awaitable[T]) -> 
 
     with shutdown_on_signals(loop, request):
         try:
-            return loop.run_until_complete(task)
+            try:
+                return loop.run_until_complete(task)
+            except RuntimeError:
+                if task.done():
+                    raise  # the run's own error
+                _finish_after_early_stop(loop, task)
+                raise SystemExit(1) from None
         except asyncio.CancelledError:
             if received:
                 raise SystemExit(128 + int(received[0])) from None
             raise
+
+
+def _finish_after_early_stop(loop: asyncio.AbstractEventLoop, task: asyncio.Future[Any]) -> None:
+    """Cancel a run whose loop stopped under it, and let it shut down in order.
+
+    Qt's event loop quits by itself when the window system goes away (the X server dies,
+    a remote session drops) or when something calls ``QApplication.exit``; qasync then
+    stops with the run still going. Running the loop again works even without a display
+    (measured under Xvfb), so the run's ``finally`` blocks still stop reading, save the
+    snapshot and stop what the demo started.
+    """
+    log.error("the event loop stopped under the app (did the display go away?); shutting down")
+    task.cancel()
+    for _ in range(EARLY_STOP_RERUNS):
+        with contextlib.suppress(Exception, asyncio.CancelledError):  # read below
+            loop.run_until_complete(task)
+        if task.done():
+            break
+    else:
+        log.error("the shutdown did not finish: the loop keeps stopping")
+    if task.done() and not task.cancelled() and task.exception() is not None:
+        log.error("the shutdown ended with an error: %s", task.exception())

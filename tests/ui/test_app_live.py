@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import contextlib
+import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,6 +22,7 @@ from gymdesk.domain.contract import Topic
 from gymdesk.qtmodels.models import ClassBoardModel
 from gymdesk.sim.broker import FETCH_MAX_WAIT_MS, EmbeddedBroker
 from gymdesk.stream.reader import WINDOW_FETCH
+from gymdesk.stream.snapshot import snapshot_path
 from gymdesk.ui.receptionist import ReceptionistBoard
 from tests.conftest import create_topics, produce
 from tests.unit.domain.records import booking_fields, class_fields
@@ -112,15 +116,9 @@ def test_a_live_booking_changes_exactly_its_row(
 def test_demo_wiring_starts_and_leaves_nothing_running(
     tmp_path: Path, loop: asyncio.AbstractEventLoop, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import argparse
-
     from gymdesk.app import main
 
-    monkeypatch.setattr(
-        main,
-        "desk_settings",
-        lambda demo=False: QSettings(str(tmp_path / "demo.ini"), QSettings.Format.IniFormat),
-    )
+    settings = QSettings(str(tmp_path / "demo.ini"), QSettings.Format.IniFormat)
     before = {p.pid for p in psutil.Process().children(recursive=True)}
     seen: dict[str, object] = {}
     original_run = main.Session.run
@@ -150,7 +148,7 @@ def test_demo_wiring_starts_and_leaves_nothing_running(
 
     monkeypatch.setattr(main.Session, "run", run_briefly)
     args = argparse.Namespace(demo_role="receptionist", speed=60.0, seed=7, demo_fullscreen=False)
-    result = loop.run_until_complete(main._demo_main(args, QApplication.instance(), tmp_path))
+    result = loop.run_until_complete(main._demo_main(args, "receptionist", settings, tmp_path))
     assert result == 0
     assert seen["children"] - before  # the broker ran as a child
     assert seen["clock"] is not None
@@ -162,3 +160,107 @@ def test_demo_wiring_starts_and_leaves_nothing_running(
     assert gym_now.utcoffset() is not None
     after = {p.pid for p in psutil.Process().children(recursive=True) if p.is_running()}
     assert after <= before
+
+
+def test_the_desk_stops_in_order_when_qt_s_loop_quits_under_it(
+    broker: EmbeddedBroker, prefix: str, tmp_path: Path, qapp: QApplication
+) -> None:
+    # Qt's event loop quits by itself when the display goes away (an X server that dies,
+    # a remote session that drops). The app must still stop reading, save its snapshot
+    # and its window state, and exit with 1, not with a traceback and nothing saved.
+    from gymdesk.app import main
+
+    starts = (datetime.now(UTC) + timedelta(hours=1)).replace(microsecond=0).isoformat()
+    loop = asyncio.new_event_loop()
+    try:
+        loop.run_until_complete(create_topics(broker.bootstrap_servers, prefix))
+        loop.run_until_complete(
+            produce(
+                broker.bootstrap_servers,
+                prefix,
+                [(Topic.CLASSES, "c1", class_fields(capacity=10, starts_at=starts), 0)],
+            )
+        )
+    finally:
+        loop.close()
+    config = AppConfig(
+        bootstrap_servers=broker.bootstrap_servers,
+        fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
+        topic_prefix=prefix,
+        timezone="UTC",
+        state_dir=str(tmp_path / "state"),
+    )
+    settings = QSettings(str(tmp_path / "desk.ini"), QSettings.Format.IniFormat)
+    session = main.Session(config, "receptionist", settings)
+    qapp.setQuitOnLastWindowClosed(False)
+    stopped: list[str] = []
+
+    async def quit_qt_once_live() -> int:
+        task = asyncio.ensure_future(session.run())
+        await _until(lambda: session.desk is not None and session.desk.bridge.status.live, 60)
+        assert session.desk is not None
+        session.desk.window.destroyed.connect(lambda: stopped.append("window"))
+        qapp.exit(1)  # what Qt's xcb plugin does when its X connection breaks
+        return await task
+
+    with pytest.raises(SystemExit) as exited:
+        main._run_on_loop(qapp, quit_qt_once_live())
+    assert exited.value.code == 1
+    assert session.desk is None  # Desk.stop ran to its end
+    assert stopped == ["window"]
+    settings.sync()
+    assert settings.value("window/geometry") is not None
+    path = snapshot_path(config.state_path(), config.bootstrap_servers, prefix)
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        saved = conn.execute("SELECT key FROM rows WHERE topic = 'classes'").fetchall()
+    assert saved == [("c1",)]
+
+
+def test_the_demo_on_a_fresh_machine_asks_the_role_first_then_goes_live(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, qapp: QApplication
+) -> None:
+    # The README's first command on a machine that has no role yet: a dialog asks. Its
+    # own event loop must not run inside a coroutine's step (asyncio refuses to enter
+    # another task there: the simulator's first step was lost and the app died).
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    from gymdesk.app import main
+
+    settings = QSettings(str(tmp_path / "demo.ini"), QSettings.Format.IniFormat)
+    monkeypatch.setattr(main, "desk_settings", lambda demo=False: settings)
+    asked: list[bool] = []
+
+    def ask_role() -> str:
+        """Answer as a person would, a moment later, from a dialog's own event loop."""
+        asked.append(asyncio._get_running_loop() is not None)
+        nested = QEventLoop()
+        QTimer.singleShot(300, nested.quit)
+        nested.exec()
+        return "wallboard"
+
+    monkeypatch.setattr(main, "ask_role", ask_role)
+    seen: dict[str, object] = {}
+    original_run = main.Session.run
+
+    async def run_briefly(self: main.Session) -> int:
+        """Run the session until the simulated gym's sales show, then ask it to quit."""
+
+        async def quit_when_live() -> None:
+            await _until(lambda: self.desk is not None and self.desk.bridge.status.live, 60)
+            await _until(lambda: self.desk is not None and any(self.desk.state.rep_views()), 60)
+            seen["role"] = self.role
+            self.request_quit()
+
+        task = asyncio.ensure_future(quit_when_live())
+        try:
+            return await original_run(self)
+        finally:
+            await task
+
+    monkeypatch.setattr(main.Session, "run", run_briefly)
+    qapp.setQuitOnLastWindowClosed(False)
+    args = argparse.Namespace(demo_role=None, speed=60.0, seed=7, demo_fullscreen=False)
+    assert main.run_demo(args) == 0
+    assert asked == [False]  # asked once, before the loop ran
+    assert seen["role"] == "wallboard"
+    assert settings.value("role") == "wallboard"  # remembered for the next demo

@@ -65,3 +65,35 @@ def test_the_handlers_from_before_come_back(loop: asyncio.AbstractEventLoop) -> 
         assert seen == [signal.SIGTERM]
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def test_a_loop_stopped_under_the_run_cancels_it_and_lets_it_finish(
+    loop: asyncio.AbstractEventLoop,
+) -> None:
+    # As when Qt's event loop quits by itself (its display went away): the loop stops
+    # with the run still going; the run is cancelled and its cleanup still runs.
+    cleaned: list[str] = []
+
+    async def main() -> int:
+        loop.call_later(0.05, loop.stop)
+        try:
+            await asyncio.sleep(30)
+        finally:
+            await asyncio.sleep(0.01)  # a cleanup that needs the loop (a snapshot save)
+            cleaned.append("stopped")
+        return 0
+
+    with pytest.raises(SystemExit) as exited:
+        run_until_signalled(loop, main())
+    assert exited.value.code == 1
+    assert cleaned == ["stopped"]
+
+
+def test_a_run_s_own_runtime_error_is_not_taken_for_an_early_stop(
+    loop: asyncio.AbstractEventLoop,
+) -> None:
+    async def main() -> int:
+        raise RuntimeError("the run's own")
+
+    with pytest.raises(RuntimeError, match="the run's own"):
+        run_until_signalled(loop, main())
