@@ -13,8 +13,10 @@ from PySide6.QtWidgets import QHeaderView, QTableView
 
 # Room for the cell's padding on both sides (the style sheet pads cells by 8 px a side).
 CELL_PADDING: Final = 22
-# A text column may shrink to this share of its need (eliding) before the table scrolls.
-SHRINK_FLOOR: Final = 0.7
+# A text column may shrink to this share of its need (eliding) before the table scrolls:
+# at 0.7 the receptionist board scrolled sideways on a 1366 x 768 screen (its badges out
+# of sight); at 0.55 "Reformer Studio" still reads "Reformer St…".
+SHRINK_FLOOR: Final = 0.55
 # A text column grows to at most this many times its need; the rest goes to every column.
 MAX_GROWTH: Final = 1.8
 
@@ -25,7 +27,9 @@ class Column:
 
     ``sample`` is measured in the cell's font (``bold``/``scale`` for emphasised columns);
     ``extra`` adds fixed pixels (a fill bar, a badge); ``grow`` is the column's weight
-    when the window has more room than the columns need (0: never wider than needed).
+    when the window has more room than the columns need (0: never wider than needed);
+    ``shrink`` its weight when there is less (``None``: as ``grow``), so that the column
+    read most (a class's title) elides last.
     """
 
     sample: str
@@ -33,6 +37,7 @@ class Column:
     bold: bool = False
     scale: float = 1.0
     extra: int = 0
+    shrink: float | None = None
 
 
 class ColumnFitter(QObject):
@@ -91,6 +96,13 @@ class ColumnFitter(QObject):
             return minimum
         return max(self.minimum_width_of_title(column), round(minimum * SHRINK_FLOOR))
 
+    def floor_total(self) -> int:
+        """Return the width the table needs before it scrolls sideways (frame included)."""
+        table = self._table
+        # The frame, and room for a vertical scroll bar whether it shows now or later.
+        frame = 2 * table.frameWidth() + table.verticalScrollBar().sizeHint().width()
+        return sum(self.floor_width(c) for c in self._visible()) + frame
+
     def minimum_width_of_title(self, column: int) -> int:
         """Return the width of a column's title in the header's font."""
         header_font = QFont(self._table.horizontalHeader().font())
@@ -122,7 +134,8 @@ class ColumnFitter(QObject):
         spare = available - sum(minimum.values())
         if spare < 0:
             give = {c: minimum[c] - self.floor_width(c) for c in weights}
-            cut = _share(-spare, give, weights)
+            shrink = {c: _shrink_weight(self._columns[c]) for c in weights}
+            cut = _share(-spare, give, shrink)
             return {c: width - cut.get(c, 0) for c, width in minimum.items()}
         caps = {c: math.floor(minimum[c] * (MAX_GROWTH - 1)) for c in weights}
         grown = _share(spare, caps, weights)
@@ -147,6 +160,15 @@ class ColumnFitter(QObject):
                     header.resizeSection(column, width)
         finally:
             self._fitting = False
+
+    def set_hidden(self, column: int, hidden: bool) -> None:
+        """Hide or show a column (not a person's sizing), then fit again."""
+        self._fitting = True
+        try:
+            self._table.setColumnHidden(column, hidden)
+        finally:
+            self._fitting = False
+        self.fit()
 
     def reset(self) -> None:
         """Forget hand-set widths and fit again."""
@@ -204,6 +226,11 @@ class ColumnFitter(QObject):
             # Arrives amid an application-wide re-polish: measure once that is over.
             self._refit.start()
         return False
+
+
+def _shrink_weight(column: Column) -> float:
+    """Return a column's weight when the table is short of room."""
+    return column.grow if column.shrink is None else column.shrink
 
 
 def _share(amount: int, caps: Mapping[int, int], weights: Mapping[int, float]) -> dict[int, int]:

@@ -259,9 +259,12 @@ class ReceptionistBoard(QWidget):
             {
                 # The time, then the NOW/NEXT badge painted at the cell's right.
                 ClassBoardModel.TIME: Column("00:00", bold=True, scale=1.18, extra=62),
-                ClassBoardModel.CLASS: Column("Spin Express", grow=3, bold=True, scale=1.18),
-                ClassBoardModel.ROOM: Column("Reformer Studio", grow=2),
-                ClassBoardModel.INSTRUCTOR: Column("Sophie Laurent", grow=2),
+                # On a narrow screen the room elides first, the class's title last.
+                ClassBoardModel.CLASS: Column(
+                    "Spin Express", grow=3, bold=True, scale=1.18, shrink=1
+                ),
+                ClassBoardModel.ROOM: Column("Reformer Studio", grow=2, shrink=4),
+                ClassBoardModel.INSTRUCTOR: Column("Sophie Laurent", grow=2, shrink=3),
                 # The count above a fill bar of a readable length.
                 ClassBoardModel.BOOKED: Column("00 / 00", grow=1, extra=56),
                 ClassBoardModel.WAITLIST: Column("00"),
@@ -321,7 +324,7 @@ class ReceptionistBoard(QWidget):
         board_layout.addWidget(self.empty_label)
         roster_pane = QWidget()
         roster_layout = QVBoxLayout(roster_pane)
-        roster_layout.setContentsMargins(12, 0, 0, 0)
+        roster_layout.setContentsMargins(12, 0, 0, 0)  # _roster_margin
         roster_layout.setSpacing(6)
         roster_layout.addWidget(self.roster_title)
         roster_layout.addWidget(self.roster_detail)
@@ -334,6 +337,16 @@ class ReceptionistBoard(QWidget):
         self.splitter.setStretchFactor(1, 36)
         self.splitter.setSizes([980, 550])
         self.splitter.setChildrenCollapsible(False)
+        # Until a person drags it, the split follows the window so that neither table
+        # scrolls sideways while both can fit (a 1280 or 1366 px wide front-desk screen).
+        self.splitter_custom = False
+        self.splitter.splitterMoved.connect(self._on_splitter_moved)
+        # Fitted once the splitter has its new width (it gets it after this widget).
+        self._split_timer = QTimer(self)
+        self._split_timer.setSingleShot(True)
+        self._split_timer.setInterval(0)
+        self._split_timer.timeout.connect(self.fit_splitter)
+        self._roster_pane, self._roster_margin = roster_pane, 12
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -723,10 +736,54 @@ class ReceptionistBoard(QWidget):
         self.busy_label.setToolTip("\n".join(lines))
 
     def resizeEvent(self, event: QResizeEvent) -> None:
-        """The banner fits its line to the new width."""
+        """The banner fits its line to the new width; the split follows the window."""
         super().resizeEvent(event)
         if not self.busy_banner.isHidden():
             self._render_banner()
+        self._split_timer.start()
+
+    def fit_splitter(self) -> None:
+        """Split the width so that the board and the roster fit, the board first.
+
+        The board keeps its 64% when both fit at that split. Narrower, the board gets what
+        it needs before it would scroll and the roster the rest; when that is less than the
+        roster needs, the roster drops its channel column (each row's tooltip still says
+        it); narrower still, both give up room in proportion.
+        """
+        if self.splitter_custom:
+            return
+        total = sum(self.splitter.sizes())
+        if total <= 0:
+            return
+        extra = self._roster_pane.width() - self.roster_table.width()
+        extra = extra if extra > 0 else self._roster_margin
+        board_need = self.columns.floor_total()
+        channel = RosterModel.CHANNEL
+        shown = not self.roster_table.isColumnHidden(channel)
+        full = self.roster_columns.floor_total() + extra
+        full += 0 if shown else self.roster_columns.floor_width(channel)
+        short = full - self.roster_columns.floor_width(channel)
+        hide = board_need + full > total
+        if hide == shown:
+            self.roster_columns.set_hidden(channel, hide)
+        roster_need = short if hide else full
+        board = round(total * 64 / 100)
+        if board < board_need or total - board < roster_need:
+            if board_need + roster_need <= total:
+                board = max(board_need, min(board, total - roster_need))
+            else:
+                board = round(total * board_need / (board_need + roster_need))
+        if self.splitter.sizes() != [board, total - board]:
+            self.splitter.setSizes([board, total - board])
+
+    @property
+    def split_pending(self) -> bool:
+        """Return whether a fit of the split waits for the loop's next turn."""
+        return self._split_timer.isActive()
+
+    def _on_splitter_moved(self, _position: int, _index: int) -> None:
+        """A person dragged the split: keep it where they put it."""
+        self.splitter_custom = True
 
     def banner_text(self) -> str:
         """Return the busy banner's text ('' when hidden)."""
@@ -816,6 +873,7 @@ class ReceptionistBoard(QWidget):
         """Write the splitter, column widths (and whether chosen by hand) and the location."""
         settings.beginGroup(SETTINGS_GROUP)
         settings.setValue("splitter", self.splitter.saveState())
+        settings.setValue("splitter_custom", self.splitter_custom)
         self.columns.save(settings, "columns")
         self.roster_columns.save(settings, "roster_columns")
         settings.setValue("location", self.location() or "")
@@ -825,12 +883,17 @@ class ReceptionistBoard(QWidget):
         """Read back the splitter, column widths and the location."""
         settings.beginGroup(SETTINGS_GROUP)
         splitter = settings.value("splitter")
+        splitter_custom = str(settings.value("splitter_custom")).lower() == "true"
         location = settings.value("location")
         self.columns.restore(settings, "columns")
         self.roster_columns.restore(settings, "roster_columns")
         settings.endGroup()
-        if isinstance(splitter, QByteArray | bytes):
+        if isinstance(splitter, QByteArray | bytes) and splitter_custom:
+            # Only a split a person chose; a fitted one is fitted again to this window.
             self.splitter.restoreState(QByteArray(splitter))
+            self.splitter_custom = True
+        else:
+            self.fit_splitter()
         # The desk's last choice wins over the configured default.
         if isinstance(location, str):
             self.set_location(location or None)

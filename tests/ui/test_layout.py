@@ -14,10 +14,10 @@ from gymdesk.qtmodels.bridge import StateBridge
 from gymdesk.qtmodels.models import ClassBoardModel, ClassViewRole, RosterModel
 from gymdesk.ui.columns import ColumnFitter
 from gymdesk.ui.instructor import InstructorPage
-from gymdesk.ui.receptionist import ReceptionistBoard
+from gymdesk.ui.receptionist import ReceptionistBoard, tooltip_of
 from gymdesk.ui.window import MainWindow
 from tests.ui.conftest import Feeder, now_local
-from tests.unit.domain.records import booking_json, dumps, member_json
+from tests.unit.domain.records import booking_fields, booking_json, dumps, member_json
 
 pytestmark = pytest.mark.qt_log_ignore("does not support propagateSizeHints")
 
@@ -61,6 +61,7 @@ def test_receptionist_columns_fit_and_share_room_sensibly(
     window = open_role(qtbot, bridge, settings, "receptionist", size)
     board = window.view
     assert isinstance(board, ReceptionistBoard)
+    qtbot.waitUntil(lambda: not board.split_pending)
     widths = check_fitted(board.columns, list(range(len(ClassBoardModel.HEADERS))))
     viewport = board.table.viewport().width()
     # The class title gets more than a count, but not the lion's share of the board.
@@ -69,6 +70,67 @@ def test_receptionist_columns_fit_and_share_room_sensibly(
     for column in (ClassBoardModel.WAITLIST, ClassBoardModel.CHECKED_IN):
         assert widths[column] == board.columns.minimum_width(column)  # counts stay compact
     check_fitted(board.roster_columns, list(range(len(RosterModel.HEADERS))))
+
+
+def test_a_narrow_front_desk_screen_keeps_the_board_whole_and_drops_the_channel(
+    qtbot: QtBot, bridge: StateBridge, gym: Feeder, settings: QSettings
+) -> None:
+    # A 1280 x 800 screen: the board's badges must not scroll out of sight; the roster
+    # gives up its channel column (each row's tooltip still names it), and takes it
+    # back when the window grows.
+    window = open_role(qtbot, bridge, settings, "receptionist", (1229, 752))
+    board = window.view
+    assert isinstance(board, ReceptionistBoard)
+    qtbot.waitUntil(lambda: not board.split_pending)
+    widths = check_fitted(board.columns, list(range(len(ClassBoardModel.HEADERS))))
+    kept = {c: widths[c] / board.columns.minimum_width(c) for c in widths}
+    # Short of room, the room gives up room first, the class's title last.
+    assert kept[ClassBoardModel.ROOM] <= kept[ClassBoardModel.INSTRUCTOR]
+    assert kept[ClassBoardModel.ROOM] < kept[ClassBoardModel.CLASS]
+    assert board.roster_table.isColumnHidden(RosterModel.CHANNEL)
+    roster = [c for c in range(len(RosterModel.HEADERS)) if c != RosterModel.CHANNEL]
+    check_fitted(board.roster_columns, roster)
+    assert not board.roster_columns.custom  # hiding a column is not a person's sizing
+    booked_by_phone = {**booking_fields("c1", member_id="m3"), "channel": "phone"}
+    gym.put(Topic.BOOKINGS, "b3", dumps(booked_by_phone))
+    assert board.select_class("c1")  # the gym's first class, with bookings
+    board.roster.finish_sweep()
+    row = board.roster.row_of("b3")
+    assert row is not None
+    tip = tooltip_of(board.roster, row)  # what the roster's rows show on hover
+    assert tip is not None
+    assert " via phone" in tip
+    window.resize(1600, 900)
+    qtbot.waitUntil(lambda: not board.roster_table.isColumnHidden(RosterModel.CHANNEL))
+    qtbot.waitUntil(lambda: not board.split_pending)
+    check_fitted(board.roster_columns, list(range(len(RosterModel.HEADERS))))
+
+
+def test_a_split_set_by_hand_is_kept_and_a_fitted_one_follows_the_window(
+    qtbot: QtBot, bridge: StateBridge, gym: Feeder, settings: QSettings
+) -> None:
+    window = open_role(qtbot, bridge, settings, "receptionist", (1600, 900))
+    board = window.view
+    assert isinstance(board, ReceptionistBoard)
+    qtbot.waitUntil(lambda: not board.split_pending)
+    board.save_state(settings)
+    window.resize(1229, 752)  # a fitted split follows the window
+    qtbot.waitUntil(lambda: not board.split_pending)
+    assert board.table.horizontalScrollBar().maximum() == 0
+    board.restore_state(settings)  # and is fitted again, not put back, on a restore
+    assert board.table.horizontalScrollBar().maximum() == 0
+    board.splitter.moveSplitter(700, 1)  # moveSplitter is protected: as a drag does
+    assert board.splitter_custom
+    chosen = board.splitter.sizes()
+    board.fit_splitter()
+    assert board.splitter.sizes() == chosen  # a split a person chose is left alone
+    board.save_state(settings)
+    again = open_role(qtbot, bridge, settings, "receptionist", (1229, 752))
+    other = again.view
+    assert isinstance(other, ReceptionistBoard)
+    other.restore_state(settings)
+    assert other.splitter_custom
+    assert other.splitter.sizes()[0] == chosen[0]  # and comes back on the next start
 
 
 @pytest.mark.parametrize("size", SIZES)

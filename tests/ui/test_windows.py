@@ -372,7 +372,8 @@ def test_window_state_survives_close_and_reopen(
     board = window.view
     assert isinstance(board, ReceptionistBoard)
     board.set_location("North")
-    board.splitter.setSizes([420, 300])
+    board.splitter.moveSplitter(420, 1)  # as a person's drag: kept from now on
+    assert board.splitter_custom
     sizes = board.splitter.sizes()
     board.table.horizontalHeader().resizeSection(ClassBoardModel.ROOM, 222)
     window.set_role("instructor")
