@@ -6,9 +6,10 @@ import argparse
 import asyncio
 import contextlib
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
@@ -52,6 +53,35 @@ async def _until(predicate: object, timeout: float = 20.0) -> None:
         if asyncio.get_running_loop().time() > deadline:
             raise TimeoutError("condition not met in time")
         await asyncio.sleep(0.02)
+
+
+def _quit_once_showing(
+    monkeypatch: pytest.MonkeyPatch,
+    shows: Callable[[Desk], bool],
+    note: Callable[[Any, Desk], None],
+) -> None:
+    """Make each Session run until live and ``shows(desk)``, call ``note``, then quit."""
+    from gymdesk.app import main
+
+    original_run = main.Session.run
+
+    async def run_briefly(self: main.Session) -> int:
+        """Run the session until it is live and shows what is asked, then quit."""
+
+        async def quit_when_showing() -> None:
+            await _until(lambda: self.desk is not None and self.desk.bridge.status.live, 60)
+            await _until(lambda: self.desk is not None and shows(self.desk), 60)
+            assert self.desk is not None
+            note(self, self.desk)
+            self.request_quit()
+
+        task = asyncio.ensure_future(quit_when_showing())
+        try:
+            return await original_run(self)
+        finally:
+            await task
+
+    monkeypatch.setattr(main.Session, "run", run_briefly)
 
 
 def test_a_live_booking_changes_exactly_its_row(
@@ -121,32 +151,17 @@ def test_demo_wiring_starts_and_leaves_nothing_running(
     settings = QSettings(str(tmp_path / "demo.ini"), QSettings.Format.IniFormat)
     before = {p.pid for p in psutil.Process().children(recursive=True)}
     seen: dict[str, object] = {}
-    original_run = main.Session.run
 
-    async def run_briefly(self: main.Session) -> int:
-        """Run the session until it is live with data, then ask it to quit."""
+    def note(session: Any, desk: Desk) -> None:
+        """Note the children and the clocks while the demo runs."""
+        seen["children"] = {p.pid for p in psutil.Process().children(recursive=True)}
+        # Every view runs on the simulated gym's clock, not the wall clock.
+        seen["clock"] = session.clock
+        seen["window_clock"] = desk.window.options.clock
+        seen["gym_now"] = session.clock() if session.clock is not None else None
+        seen["fetch_wait"] = desk.reader.connection.fetch_max_wait_ms
 
-        async def quit_when_live() -> None:
-            await _until(lambda: self.desk is not None and self.desk.bridge.status.live, 60)
-            assert self.desk is not None
-            await _until(
-                lambda: self.desk is not None and len(list(self.desk.state.class_views())) > 0, 60
-            )
-            seen["children"] = {p.pid for p in psutil.Process().children(recursive=True)}
-            # Every view runs on the simulated gym's clock, not the wall clock.
-            seen["clock"] = self.clock
-            seen["window_clock"] = self.desk.window.options.clock
-            seen["gym_now"] = self.clock() if self.clock is not None else None
-            seen["fetch_wait"] = self.desk.reader.connection.fetch_max_wait_ms
-            self.request_quit()
-
-        task = asyncio.ensure_future(quit_when_live())
-        try:
-            return await original_run(self)
-        finally:
-            await task
-
-    monkeypatch.setattr(main.Session, "run", run_briefly)
+    _quit_once_showing(monkeypatch, lambda desk: any(desk.state.class_views()), note)
     args = argparse.Namespace(demo_role="receptionist", speed=60.0, seed=7, demo_fullscreen=False)
     result = loop.run_until_complete(main._demo_main(args, "receptionist", settings, tmp_path))
     assert result == 0
@@ -240,24 +255,11 @@ def test_the_demo_on_a_fresh_machine_asks_the_role_first_then_goes_live(
 
     monkeypatch.setattr(main, "ask_role", ask_role)
     seen: dict[str, object] = {}
-    original_run = main.Session.run
-
-    async def run_briefly(self: main.Session) -> int:
-        """Run the session until the simulated gym's sales show, then ask it to quit."""
-
-        async def quit_when_live() -> None:
-            await _until(lambda: self.desk is not None and self.desk.bridge.status.live, 60)
-            await _until(lambda: self.desk is not None and any(self.desk.state.rep_views()), 60)
-            seen["role"] = self.role
-            self.request_quit()
-
-        task = asyncio.ensure_future(quit_when_live())
-        try:
-            return await original_run(self)
-        finally:
-            await task
-
-    monkeypatch.setattr(main.Session, "run", run_briefly)
+    _quit_once_showing(
+        monkeypatch,
+        lambda desk: any(desk.state.rep_views()),  # the simulated gym's sales
+        lambda session, _desk: seen.update(role=session.role),
+    )
     qapp.setQuitOnLastWindowClosed(False)
     args = argparse.Namespace(demo_role=None, speed=60.0, seed=7, demo_fullscreen=False)
     assert main.run_demo(args) == 0
