@@ -73,11 +73,21 @@ def format_datetime(moment: datetime, zone: tzinfo) -> str:
 
 
 def format_on_day(moment: datetime, zone: tzinfo, day: date | None) -> str:
-    """Return ``HH:MM`` when ``moment`` falls on ``day`` in ``zone``, else day and time."""
+    """Return ``moment`` as short as ``day`` allows: ``18:00``, ``Fri 18:00``, ``Fri 10 May``.
+
+    The time alone on ``day``, the weekday and time within six days of it, the day alone
+    further off (a roster's last change: the full timestamp is in its tooltip); with no
+    ``day``, day and time.
+    """
     local = moment.astimezone(zone)
+    if day is None:
+        return format_datetime(local, zone)
+    time = f"{local.hour:02d}:{local.minute:02d}"
     if local.date() == day:
-        return f"{local.hour:02d}:{local.minute:02d}"
-    return format_datetime(local, zone)
+        return time
+    if abs((local.date() - day).days) < 7:
+        return f"{_WEEKDAYS[local.weekday()]} {time}"
+    return format_day(local.date())
 
 
 def format_timestamp(moment: datetime, zone: tzinfo) -> str:

@@ -313,7 +313,7 @@ class ReceptionistBoard(QWidget):
                 RosterModel.MEMBER: Column("Deniz Köhler", grow=3),
                 RosterModel.STATUS: Column("Checked in"),
                 RosterModel.CHANNEL: Column("phone"),
-                RosterModel.UPDATED: Column("Wed 25 Nov 12:03"),
+                RosterModel.UPDATED: Column("Wed 25 Nov"),  # or "Wed 12:03", "12:03"
             },
         )
 

@@ -63,5 +63,8 @@ def test_times_are_shown_in_the_given_zone() -> None:
 
 def test_a_moment_on_the_given_day_reads_as_a_time_else_with_its_day() -> None:
     assert format_on_day(MOMENT, BERLIN, date(2024, 5, 11)) == "00:30"
-    assert format_on_day(MOMENT, UTC, date(2024, 5, 11)) == "Fri 10 May 22:30"
+    assert format_on_day(MOMENT, UTC, date(2024, 5, 11)) == "Fri 22:30"  # the day before
+    assert format_on_day(MOMENT, UTC, date(2024, 5, 16)) == "Fri 22:30"  # within 6 days
+    assert format_on_day(MOMENT, UTC, date(2024, 5, 4)) == "Fri 22:30"  # after, too
+    assert format_on_day(MOMENT, UTC, date(2024, 5, 17)) == "Fri 10 May"  # a week off
     assert format_on_day(MOMENT, BERLIN, None) == "Sat 11 May 00:30"
