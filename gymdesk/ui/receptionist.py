@@ -220,7 +220,9 @@ class ReceptionistBoard(QWidget):
         busy_font.setWeight(QFont.Weight.DemiBold)
         self.busy_label.setFont(busy_font)
         busy_layout.addWidget(self.busy_label)
-        self.busy_banner.hide()
+        # The strip stays in place, calm when no class is busy: a banner that came and
+        # went moved the whole board under a receptionist's pointer several times a day.
+        self._set_banner_busy(False)
 
         # --- the board
         self.table = QTableView()
@@ -686,13 +688,31 @@ class ReceptionistBoard(QWidget):
         self._banner_views = {v.id: v for v in busy}
         lines = [alert_line(v, self.zone) for v in busy]
         if not lines:
-            self._busy_lines = []
-            self.busy_banner.hide()
+            if self._busy_lines or self.banner_busy:
+                self._busy_lines = []
+                self._set_banner_busy(False)
             return
-        if lines != self._busy_lines:
+        if lines != self._busy_lines or not self.banner_busy:
             self._busy_lines = lines
+            self._set_banner_busy(True)
             self._render_banner()
-        self.busy_banner.show()
+
+    @property
+    def banner_busy(self) -> bool:
+        """Return whether the banner warns of a busy class (else it is calm)."""
+        return bool(self.busy_banner.property("busy"))
+
+    def _set_banner_busy(self, busy: bool) -> None:
+        """Switch the banner between its warning and its calm line (same place, same size)."""
+        if self.busy_banner.property("busy") != busy:
+            self.busy_banner.setProperty("busy", busy)
+            for widget in (self.busy_banner, self.busy_label):
+                widget.style().unpolish(widget)
+                widget.style().polish(widget)
+        if not busy:
+            hours = self.alert_window.total_seconds() / 3600
+            self.busy_label.setText(f"No busy class in the next {hours:g} h")
+            self.busy_label.setToolTip("")
 
     def _render_banner(self) -> None:
         """Put as many busy classes on the banner's one line as fit, then "+N more".
@@ -738,7 +758,7 @@ class ReceptionistBoard(QWidget):
     def resizeEvent(self, event: QResizeEvent) -> None:
         """The banner fits its line to the new width; the split follows the window."""
         super().resizeEvent(event)
-        if not self.busy_banner.isHidden():
+        if self.banner_busy:
             self._render_banner()
         self._split_timer.start()
 
@@ -787,7 +807,7 @@ class ReceptionistBoard(QWidget):
 
     def banner_text(self) -> str:
         """Return the busy banner's text ('' when hidden)."""
-        return self.busy_label.text() if not self.busy_banner.isHidden() else ""
+        return self.busy_label.text() if self.banner_busy else ""
 
     def _update_empty(self) -> None:
         """Say why the board is empty, when it is."""

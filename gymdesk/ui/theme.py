@@ -196,9 +196,13 @@ QFrame#staleBanner {{
 }}
 QFrame#staleBanner QLabel {{ color: #6b4500; }}
 QFrame#busyBanner {{
+    background: {theme.base}; border: 1px solid {theme.bar_track}; border-radius: 6px;
+}}
+QFrame#busyBanner QLabel {{ color: {theme.muted}; }}
+QFrame#busyBanner[busy="true"] {{
     background: #fdecec; border: 1px solid {theme.bad}; border-radius: 6px;
 }}
-QFrame#busyBanner QLabel {{ color: #8a1f1f; }}
+QFrame#busyBanner[busy="true"] QLabel {{ color: #8a1f1f; }}
 QLabel#muted {{ color: {theme.muted}; }}
 """
     )

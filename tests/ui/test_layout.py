@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QPoint, QSettings, Qt
+from PySide6.QtWidgets import QApplication
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
@@ -15,6 +16,7 @@ from gymdesk.qtmodels.models import ClassBoardModel, ClassViewRole, RosterModel
 from gymdesk.ui.columns import ColumnFitter
 from gymdesk.ui.instructor import InstructorPage
 from gymdesk.ui.receptionist import ReceptionistBoard, tooltip_of
+from gymdesk.ui.theme import LIGHT, apply_theme
 from gymdesk.ui.window import MainWindow
 from tests.ui.conftest import Feeder, now_local
 from tests.unit.domain.records import booking_fields, booking_json, dumps, member_json
@@ -29,6 +31,13 @@ def gym(feeder: Feeder) -> Feeder:
     """A small gym with classes today."""
     feeder.gym()
     return feeder
+
+
+def themed() -> None:
+    """Apply the desk's theme (as a window does) to the application."""
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    apply_theme(app, LIGHT)
 
 
 def open_role(
@@ -217,6 +226,7 @@ def _fill(feeder: Feeder, class_id: str, count: int) -> None:
 def test_the_busy_banner_keeps_to_one_line_and_lists_the_rest_in_its_tooltip(
     qtbot: QtBot, bridge: StateBridge, feeder: Feeder
 ) -> None:
+    themed()  # the desk's font: what fits on the line depends on it
     feeder.gym(NOON)
     board = ReceptionistBoard(bridge, clock=lambda: NOON)
     qtbot.addWidget(board)
@@ -241,6 +251,35 @@ def test_the_busy_banner_keeps_to_one_line_and_lists_the_rest_in_its_tooltip(
     board.resize(board.minimumSizeHint().width(), 700)
     qtbot.waitUntil(lambda: board.banner_text().count("·") < shown_wide)
     assert label.fontMetrics().horizontalAdvance(board.banner_text()) <= label.width()
+
+
+def test_a_class_turning_busy_changes_the_banner_s_words_not_the_board_s_place(
+    qtbot: QtBot, bridge: StateBridge, feeder: Feeder
+) -> None:
+    # The banner's strip is always there, calm when no class is busy, so the rows under
+    # a receptionist's pointer never jump when a warning comes or goes.
+    themed()  # the desk's style sheet colours the warning
+    feeder.gym(NOON)
+    board = ReceptionistBoard(bridge, clock=lambda: NOON)
+    qtbot.addWidget(board)
+    board.resize(1400, 700)
+    board.show()
+    qtbot.waitExposed(board)
+    top = board.table.mapTo(board, QPoint(0, 0)).y()
+    assert not board.banner_busy
+    assert board.banner_text() == ""
+    assert board.busy_label.text() == "No busy class in the next 3 h"
+    calm = board.busy_banner.grab().toImage().pixelColor(4, 4)
+    _fill(feeder, "c2", 16)  # Yoga Flow at 13:00: 17/20, busy
+    assert board.banner_busy
+    assert board.banner_text().startswith("Expect a busy class")
+    qtbot.waitUntil(lambda: board.table.mapTo(board, QPoint(0, 0)).y() == top)
+    warning = board.busy_banner.grab().toImage().pixelColor(4, 4)
+    assert warning != calm  # the warning looks like one
+    feeder.put(Topic.CLASSES, "c2", one_class(NOON + timedelta(minutes=60), 40))  # roomier
+    assert not board.banner_busy
+    assert board.busy_label.text() == "No busy class in the next 3 h"
+    assert board.table.mapTo(board, QPoint(0, 0)).y() == top
 
 
 def test_the_roster_lists_who_is_coming_first_and_greys_cancellations(
