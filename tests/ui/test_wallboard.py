@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -43,12 +44,30 @@ def sale(rep_id: str, cents: int, currency: str = "EUR") -> bytes:
     )
 
 
+# The windows a test opened, alive until it has ended: qtbot keeps only weak references,
+# and a wallboard window freed as the test returns, while pytest-qt still processes its
+# events, crashed the interpreter in its pace chart's paint (each of these tests run
+# alone: `pytest tests/ui/test_wallboard.py::test_...`).
+_OPEN: list[MainWindow] = []
+
+
+@pytest.fixture(autouse=True)
+def _windows_outlive_the_test() -> Iterator[None]:
+    """Close the test's windows in order after it, then let them go."""
+    yield
+    for window in _OPEN:
+        window.allow_close()
+        window.close()
+    _OPEN.clear()
+
+
 def open_wallboard(
     qtbot: QtBot, bridge: StateBridge, settings: QSettings, size: tuple[int, int] = (1920, 1080)
 ) -> tuple[MainWindow, Wallboard]:
     """Open the wallboard role in a window of ``size``."""
     window = MainWindow(bridge, "wallboard", settings)
     qtbot.addWidget(window)
+    _OPEN.append(window)
     window.resize(*size)
     window.show()
     qtbot.waitExposed(window)
