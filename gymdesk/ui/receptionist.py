@@ -78,6 +78,8 @@ ROSTER_INTERVAL_MS: Final = 200
 """The roster follows at most five times a second: the first change at once, then one
 trailing update (the board keeps the bridge's pace; measured in live_latency.py)."""
 SETTINGS_GROUP: Final = "receptionist"
+# Space between the board and the roster (the roster pane's left margin), px.
+ROSTER_GAP: Final = 12
 
 
 def model_row(
@@ -326,7 +328,7 @@ class ReceptionistBoard(QWidget):
         board_layout.addWidget(self.empty_label)
         roster_pane = QWidget()
         roster_layout = QVBoxLayout(roster_pane)
-        roster_layout.setContentsMargins(12, 0, 0, 0)  # _roster_margin
+        roster_layout.setContentsMargins(ROSTER_GAP, 0, 0, 0)
         roster_layout.setSpacing(6)
         roster_layout.addWidget(self.roster_title)
         roster_layout.addWidget(self.roster_detail)
@@ -348,7 +350,7 @@ class ReceptionistBoard(QWidget):
         self._split_timer.setSingleShot(True)
         self._split_timer.setInterval(0)
         self._split_timer.timeout.connect(self.fit_splitter)
-        self._roster_pane, self._roster_margin = roster_pane, 12
+        self._roster_pane = roster_pane
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -776,7 +778,7 @@ class ReceptionistBoard(QWidget):
         if total <= 0:
             return
         extra = self._roster_pane.width() - self.roster_table.width()
-        extra = extra if extra > 0 else self._roster_margin
+        extra = extra if extra > 0 else ROSTER_GAP
         board_need = self.columns.floor_total()
         channel = RosterModel.CHANNEL
         shown = not self.roster_table.isColumnHidden(channel)
