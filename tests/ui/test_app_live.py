@@ -55,6 +55,20 @@ async def _until(predicate: object, timeout: float = 20.0) -> None:
         await asyncio.sleep(0.02)
 
 
+def _desk_config(
+    broker: EmbeddedBroker, prefix: str, tmp_path: Path
+) -> tuple[AppConfig, QSettings]:
+    """Return a desk's config against the test broker, and its QSettings in tmp_path."""
+    config = AppConfig(
+        bootstrap_servers=broker.bootstrap_servers,
+        fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
+        topic_prefix=prefix,
+        timezone="UTC",
+        state_dir=str(tmp_path / "state"),
+    )
+    return config, QSettings(str(tmp_path / "desk.ini"), QSettings.Format.IniFormat)
+
+
 def _quit_once_showing(
     monkeypatch: pytest.MonkeyPatch,
     shows: Callable[[Desk], bool],
@@ -100,14 +114,7 @@ def test_a_live_booking_changes_exactly_its_row(
         )
         for n in range(3)
     ]
-    config = AppConfig(
-        bootstrap_servers=broker.bootstrap_servers,
-        fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
-        topic_prefix=prefix,
-        timezone="UTC",
-        state_dir=str(tmp_path / "state"),
-    )
-    settings = QSettings(str(tmp_path / "desk.ini"), QSettings.Format.IniFormat)
+    config, settings = _desk_config(broker, prefix, tmp_path)
 
     async def scenario() -> None:
         await create_topics(broker.bootstrap_servers, prefix)
@@ -198,14 +205,7 @@ def test_the_desk_stops_in_order_when_qt_s_loop_quits_under_it(
         )
     finally:
         loop.close()
-    config = AppConfig(
-        bootstrap_servers=broker.bootstrap_servers,
-        fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
-        topic_prefix=prefix,
-        timezone="UTC",
-        state_dir=str(tmp_path / "state"),
-    )
-    settings = QSettings(str(tmp_path / "desk.ini"), QSettings.Format.IniFormat)
+    config, settings = _desk_config(broker, prefix, tmp_path)
     session = main.Session(config, "receptionist", settings)
     qapp.setQuitOnLastWindowClosed(False)
     stopped: list[str] = []

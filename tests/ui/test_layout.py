@@ -52,6 +52,17 @@ def open_role(
     return window
 
 
+def open_board(
+    qtbot: QtBot, bridge: StateBridge, settings: QSettings, size: tuple[int, int]
+) -> tuple[MainWindow, ReceptionistBoard]:
+    """Open the receptionist role at a size, once its split between board and roster is fitted."""
+    window = open_role(qtbot, bridge, settings, "receptionist", size)
+    board = window.view
+    assert isinstance(board, ReceptionistBoard)
+    qtbot.waitUntil(lambda: not board.split_pending)
+    return window, board
+
+
 def check_fitted(fitter: ColumnFitter, shown: list[int]) -> dict[int, int]:
     """Assert every shown column keeps its floor and the table needs no sideways scrolling."""
     table = fitter.parent()
@@ -67,10 +78,7 @@ def check_fitted(fitter: ColumnFitter, shown: list[int]) -> dict[int, int]:
 def test_receptionist_columns_fit_and_share_room_sensibly(
     qtbot: QtBot, bridge: StateBridge, gym: Feeder, settings: QSettings, size: tuple[int, int]
 ) -> None:
-    window = open_role(qtbot, bridge, settings, "receptionist", size)
-    board = window.view
-    assert isinstance(board, ReceptionistBoard)
-    qtbot.waitUntil(lambda: not board.split_pending)
+    _window, board = open_board(qtbot, bridge, settings, size)
     widths = check_fitted(board.columns, list(range(len(ClassBoardModel.HEADERS))))
     viewport = board.table.viewport().width()
     # The class title gets more than a count, but not the lion's share of the board.
@@ -87,10 +95,7 @@ def test_a_narrow_front_desk_screen_keeps_the_board_whole_and_drops_the_channel(
     # A 1280 x 800 screen: the board's badges must not scroll out of sight; the roster
     # gives up its channel column (each row's tooltip still names it), and takes it
     # back when the window grows.
-    window = open_role(qtbot, bridge, settings, "receptionist", (1229, 752))
-    board = window.view
-    assert isinstance(board, ReceptionistBoard)
-    qtbot.waitUntil(lambda: not board.split_pending)
+    window, board = open_board(qtbot, bridge, settings, (1229, 752))
     widths = check_fitted(board.columns, list(range(len(ClassBoardModel.HEADERS))))
     kept = {c: widths[c] / board.columns.minimum_width(c) for c in widths}
     # Short of room, the room gives up room first, the class's title last.
@@ -118,10 +123,7 @@ def test_a_narrow_front_desk_screen_keeps_the_board_whole_and_drops_the_channel(
 def test_a_split_set_by_hand_is_kept_and_a_fitted_one_follows_the_window(
     qtbot: QtBot, bridge: StateBridge, gym: Feeder, settings: QSettings
 ) -> None:
-    window = open_role(qtbot, bridge, settings, "receptionist", (1600, 900))
-    board = window.view
-    assert isinstance(board, ReceptionistBoard)
-    qtbot.waitUntil(lambda: not board.split_pending)
+    window, board = open_board(qtbot, bridge, settings, (1600, 900))
     board.save_state(settings)
     window.resize(1229, 752)  # a fitted split follows the window
     qtbot.waitUntil(lambda: not board.split_pending)
