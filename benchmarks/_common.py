@@ -219,15 +219,15 @@ def bench_cluster(args: argparse.Namespace) -> Iterator[tuple[str, int]]:
 
     Sets ``args.prefix``, ``args.fetch_wait`` and ``args.broker_label`` to match it.
     """
-    from gymdesk.app.config import AppConfig
     from gymdesk.sim.broker import FETCH_MAX_WAIT_MS, EmbeddedBroker
+    from gymdesk.stream.settings import DEFAULT_FETCH_MAX_WAIT_MS
 
     if args.bootstrap_servers:
         if getattr(args, "split_cores", False):
             raise SystemExit("--split-cores pins the embedded broker: not with a cluster")
         args.prefix = f"bench-{os.getpid()}-{int(time.time())}."
         if args.fetch_wait is None:
-            args.fetch_wait = AppConfig().fetch_max_wait_ms
+            args.fetch_wait = DEFAULT_FETCH_MAX_WAIT_MS
         args.broker_label = f"{args.bootstrap_servers} (topics {args.prefix}*)"
         yield args.bootstrap_servers, 0
         return
