@@ -80,6 +80,8 @@ trailing update (the board keeps the bridge's pace; measured in live_latency.py)
 SETTINGS_GROUP: Final = "receptionist"
 # Space between the board and the roster (the roster pane's left margin), px.
 ROSTER_GAP: Final = 12
+# The board's share of the width (%) when the board and the roster both fit.
+BOARD_SHARE: Final = 64
 
 
 def model_row(
@@ -337,8 +339,8 @@ class ReceptionistBoard(QWidget):
         self.splitter.addWidget(board_pane)
         self.splitter.addWidget(roster_pane)
         # The roster needs room for a name, a status, a channel and a day with its time.
-        self.splitter.setStretchFactor(0, 64)
-        self.splitter.setStretchFactor(1, 36)
+        self.splitter.setStretchFactor(0, BOARD_SHARE)
+        self.splitter.setStretchFactor(1, 100 - BOARD_SHARE)
         self.splitter.setSizes([980, 550])
         self.splitter.setChildrenCollapsible(False)
         # Until a person drags it, the split follows the window so that neither table
@@ -767,7 +769,7 @@ class ReceptionistBoard(QWidget):
     def fit_splitter(self) -> None:
         """Split the width so that the board and the roster fit, the board first.
 
-        The board keeps its 64% when both fit at that split. Narrower, the board gets what
+        The board keeps its BOARD_SHARE % when both fit at that split. Narrower, the board gets what
         it needs before it would scroll and the roster the rest; when that is less than the
         roster needs, the roster drops its channel column (each row's tooltip still says
         it); narrower still, both give up room in proportion.
@@ -789,7 +791,7 @@ class ReceptionistBoard(QWidget):
         if hide == shown:
             self.roster_columns.set_hidden(channel, hide)
         roster_need = short if hide else full
-        board = round(total * 64 / 100)
+        board = round(total * BOARD_SHARE / 100)
         if board < board_need or total - board < roster_need:
             if board_need + roster_need <= total:
                 board = max(board_need, min(board, total - roster_need))
